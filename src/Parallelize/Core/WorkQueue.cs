@@ -1,0 +1,183 @@
+using System.Diagnostics;
+
+namespace Parallelize.Core;
+
+/// <summary>
+/// The queue of calls not yet started, and the count of calls in flight.
+/// </summary>
+/// <remarks>
+/// <para><b>Lock.</b> <c>_lock</c> guards <c>_items</c>, <c>_idle</c> and <c>_closed</c>, and makes
+/// "take an item, mark it running, publish it as the worker's <see cref="IWorkTaker{TIn}.Current"/>, count it
+/// in flight" one atomic step. So once <see cref="Close"/> has returned, every item is either in the list it
+/// returned or visible as some worker's <c>Current</c> and counted in <c>_inFlight</c>: none is in between.
+/// Nothing is called under the lock but collection operations; semaphores are released after it is let go.</para>
+/// <para><b>In flight.</b> <c>_inFlight</c> rises only under the lock and only while open, so after
+/// <see cref="Close"/> it only falls. It falls once per taken item, in <see cref="Complete"/>, called by
+/// whoever won <see cref="WorkItem{TIn}.TryClaim"/> once it has routed the item. <see cref="Drained"/>
+/// completes when the queue is closed and nothing is in flight.</para>
+/// </remarks>
+internal sealed class WorkQueue<TIn>
+{
+    private readonly Lock _lock = new();
+    private readonly Queue<WorkItem<TIn>> _items = new();
+    private readonly Stack<IWorkTaker<TIn>> _idle = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _closed;
+    private int _inFlight;
+
+    /// <summary>Gets a task that completes once the queue is closed and no taken item is unsettled.</summary>
+    public Task Drained => _drained.Task;
+
+    /// <summary>Gets the number of calls queued and not yet started.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _items.Count;
+            }
+        }
+    }
+
+    /// <summary>Gets the number of calls taken and not yet settled.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Queues an item, waking one idle worker.</summary>
+    /// <param name="item">The item.</param>
+    /// <returns><see langword="false"/> if the queue is closed; the item was not queued.</returns>
+    public bool TryEnqueue(WorkItem<TIn> item)
+    {
+        IWorkTaker<TIn>? idle;
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return false;
+            }
+
+            _items.Enqueue(item);
+            _idle.TryPop(out idle);
+        }
+
+        idle?.Signal.Release();
+        return true;
+    }
+
+    /// <summary>Queues again an item its owner took and claimed, for another attempt.</summary>
+    /// <param name="item">The item.</param>
+    /// <returns><see langword="false"/> if the queue is closed; the caller still owns the item.</returns>
+    public bool TryRequeue(WorkItem<TIn> item)
+    {
+        item.MarkQueued();
+        return TryEnqueue(item);
+    }
+
+    /// <summary>Takes the next item, blocking the calling thread while the queue is empty.</summary>
+    /// <param name="taker">The worker taking it.</param>
+    /// <param name="item">The item, now running and counted in flight.</param>
+    /// <returns><see langword="false"/> once the queue is closed.</returns>
+    public bool TryTake(IWorkTaker<TIn> taker, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out WorkItem<TIn>? item)
+    {
+        while (true)
+        {
+            if (TryTakeOrPark(taker, out item, out bool closed))
+            {
+                return true;
+            }
+
+            if (closed)
+            {
+                return false;
+            }
+
+            taker.Signal.Wait();
+        }
+    }
+
+    /// <summary>Takes the next item, waiting without a thread while the queue is empty.</summary>
+    /// <param name="taker">The worker taking it.</param>
+    /// <returns>The item, now running and counted in flight; <see langword="null"/> once the queue is closed.</returns>
+    public async ValueTask<WorkItem<TIn>?> TakeAsync(IWorkTaker<TIn> taker)
+    {
+        while (true)
+        {
+            if (TryTakeOrPark(taker, out WorkItem<TIn>? item, out bool closed))
+            {
+                return item;
+            }
+
+            if (closed)
+            {
+                return null;
+            }
+
+            await taker.Signal.WaitAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Settles one taken item: its claimant has routed it to its destination.</summary>
+    public void Complete()
+    {
+        int left = Interlocked.Decrement(ref _inFlight);
+        Debug.Assert(left >= 0, "More items completed than taken.");
+        if (left == 0 && Volatile.Read(ref _closed))
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>Closes the queue: no item is queued or taken after this.</summary>
+    /// <returns>The items that were queued, in queue order; the caller now owns them.</returns>
+    public List<WorkItem<TIn>> Close()
+    {
+        List<WorkItem<TIn>> drained;
+        IWorkTaker<TIn>[] idle;
+        lock (_lock)
+        {
+            Volatile.Write(ref _closed, true);
+            drained = new List<WorkItem<TIn>>(_items);
+            _items.Clear();
+            idle = _idle.ToArray();
+            _idle.Clear();
+        }
+
+        // Pairs with the full fence of Interlocked.Decrement in Complete: either Complete sees _closed, or
+        // this read sees its decrement. Both may see each other; TrySetResult makes that harmless.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _inFlight) == 0)
+        {
+            _drained.TrySetResult();
+        }
+
+        foreach (IWorkTaker<TIn> taker in idle)
+        {
+            taker.Signal.Release();
+        }
+
+        return drained;
+    }
+
+    private bool TryTakeOrPark(IWorkTaker<TIn> taker, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out WorkItem<TIn>? item, out bool closed)
+    {
+        lock (_lock)
+        {
+            closed = _closed;
+            if (!closed && _items.TryDequeue(out item))
+            {
+                item.MarkRunning();
+                taker.Current = item;
+                Interlocked.Increment(ref _inFlight);
+                return true;
+            }
+
+            if (!closed)
+            {
+                _idle.Push(taker);
+            }
+
+            item = null;
+            return false;
+        }
+    }
+}

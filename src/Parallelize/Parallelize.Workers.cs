@@ -1,0 +1,95 @@
+using Parallelize.Core;
+
+namespace Parallelize;
+
+// What the pool offers its workers. Every member here is called from worker threads without any lock held, and
+// none of them calls user code.
+public sealed partial class Parallelize<TIn, TOut>
+{
+    internal WorkQueue<TIn> Queue => _queue;
+
+    internal ResultCollector<TIn, TOut> Collector => _collector;
+
+    /// <summary>Gets the token calls receive: cancelled when <c>Stop</c> gives up waiting for calls in flight.</summary>
+    internal CancellationToken CallToken => _callsCancelled.Token;
+
+    /// <summary>Gets the token factories and restart backoff receive: cancelled as soon as <c>Stop</c> begins.</summary>
+    internal CancellationToken StopToken => _stopRequested.Token;
+
+    internal bool IsStopRequested => _stopRequested.IsCancellationRequested;
+
+    /// <summary>Gets a task that completes when every worker has ended (tests use it to observe late outcomes).</summary>
+    internal Task WorkersExited => _workersExited.Task;
+
+    /// <summary>Gets how many executor disposals (or token callbacks during Stop) threw; they are swallowed so the pool goes on.</summary>
+    internal long DisposeFaults => Interlocked.Read(ref _disposeFaults);
+
+    /// <summary>Records a call that can have no further attempt because the pool is stopping; <c>Stop</c> reports it.</summary>
+    internal void AbortLate(WorkItem<TIn> item)
+    {
+        lock (_stateLock)
+        {
+            _abortedLate.Add(item);
+        }
+    }
+
+    internal void OnRestart() => Interlocked.Increment(ref _restarts);
+
+    internal void OnDisposeFault() => Interlocked.Increment(ref _disposeFaults);
+
+    internal void OnWorkerRetired()
+    {
+        if (Interlocked.Decrement(ref _liveWorkers) != 0)
+        {
+            return;
+        }
+
+        var causes = new List<Exception>(_workers.Length);
+        foreach (Worker<TIn, TOut> worker in _workers)
+        {
+            if (worker.LastError is { } error)
+            {
+                causes.Add(error);
+            }
+        }
+
+        lock (_stateLock)
+        {
+            _fault ??= new ParallelizeException(
+                $"Every executor of the pool ({_workers.Length}) has been retired by the restart policy, so the calls still queued cannot run; Stop returns them.",
+                causes);
+        }
+
+        _faulted.TrySetResult();
+    }
+
+    internal void OnWorkerExited()
+    {
+        if (Interlocked.Decrement(ref _runningWorkers) == 0)
+        {
+            _workersExited.TrySetResult();
+        }
+    }
+
+    /// <summary>Lets go of one use of an executor instance given directly to the pool.</summary>
+    /// <returns><see langword="true"/> if it was the last use of a disposable instance: the caller disposes it.</returns>
+    internal bool ReleaseShared(object instance)
+    {
+        lock (_stateLock)
+        {
+            if (!_sharedInstances.TryGetValue(instance, out int uses))
+            {
+                return false;
+            }
+
+            if (uses > 1)
+            {
+                _sharedInstances[instance] = uses - 1;
+                return false;
+            }
+
+            _sharedInstances.Remove(instance);
+            return true;
+        }
+    }
+}

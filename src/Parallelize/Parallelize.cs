@@ -1,0 +1,323 @@
+using Parallelize.Core;
+
+namespace Parallelize;
+
+/// <summary>
+/// A pool of executors that runs one call per input, from any number of threads, and accounts for every input:
+/// each ends in exactly one of <see cref="Results"/>, <see cref="Failures"/>, or the list <see cref="Stop(TimeSpan?)"/> returns.
+/// </summary>
+/// <typeparam name="TIn">The type of the inputs.</typeparam>
+/// <typeparam name="TOut">The type of the results.</typeparam>
+/// <remarks>
+/// <para>Call the pool like a delegate, once per input (<see cref="Invoke(TIn)"/>, or the <see cref="Action{T}"/> it
+/// converts to). A background collector appends each result to <see cref="Results"/> as calls finish.
+/// <see cref="Wait()"/> returns when every queued call has ended; <see cref="Stop(TimeSpan?)"/> stops mid-run and
+/// returns the inputs it aborted. An executor that throws is restarted and its input retried, so one fault never
+/// sinks the run; see <see cref="ParallelizeOptions"/> for the attempt and restart rules.</para>
+/// <para>Disposing the pool is the <c>with</c> block of the original: it waits for the queued work, then stops.</para>
+/// <para>This type is fully thread-safe.</para>
+/// <example>
+/// <code>
+/// using var pool = new Parallelize&lt;int, int&gt;(Sleeper, count: 50);
+/// for (int i = 0; i &lt; 250; i++) pool.Invoke(1);
+/// pool.Wait();
+/// Console.WriteLine(pool.Results.Count); // 250
+/// </code>
+/// </example>
+/// </remarks>
+public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposable
+{
+    // Threads and locks, in one place:
+    // - _stateLock guards _stopTask, _fault, _abortedLate and _sharedInstances. It is held only for a few field
+    //   and collection operations; no user code and no wait ever runs under it, and no other lock is taken
+    //   while holding it.
+    // - The work queue and the pending tracker have their own locks, documented where they live; neither calls
+    //   out while held, so there is no lock order to get wrong.
+    // - User code (executors, factories, Dispose of executors, cancellation callbacks) runs only on worker
+    //   threads or in Stop's cancellation, never under any of these locks.
+    private static readonly AsyncLocal<Parallelize<TIn, TOut>?> s_insideExecutorOf = new();
+
+    private readonly Worker<TIn, TOut>[] _workers;
+    private readonly PendingTracker _pending = new();
+    private readonly ResultCollector<TIn, TOut> _collector;
+    private readonly WorkQueue<TIn> _queue = new();
+    private readonly CancellationTokenSource _stopRequested = new();
+    private readonly CancellationTokenSource _callsCancelled = new();
+    private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _workersExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _stateLock = new();
+    private readonly Dictionary<object, int> _sharedInstances = new(ReferenceEqualityComparer.Instance);
+    private readonly List<WorkItem<TIn>> _abortedLate = [];
+    private Task<IReadOnlyList<TIn>>? _stopTask;
+    private ParallelizeException? _fault;
+
+    // Read without a lock on every Invoke; written once each. A call that slips past a stale read is still
+    // refused by the closed queue, so the flags only make the common refusal fast and its message precise.
+    private volatile bool _accepting = true;
+    private volatile bool _disposed;
+    private long _sequence;
+    private long _restarts;
+    private long _disposeFaults;
+    private int _liveWorkers;
+    private int _runningWorkers;
+    private Action<TIn>? _asAction;
+
+    /// <summary>Creates a pool of the given executors and starts them; deferred executors are created in parallel.</summary>
+    /// <param name="executors">The executors: delegates, callable objects, deferred factories, or a mix (see <see cref="Executor{TIn, TOut}"/>).</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="executors"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="executors"/> is empty or holds a <see langword="null"/>.</exception>
+    public Parallelize(IEnumerable<Executor<TIn, TOut>> executors, ParallelizeOptions? options = null)
+    {
+        List<Executor<TIn, TOut>> sources = ToList(executors, static executor => executor);
+        Options = options ?? new ParallelizeOptions();
+        _collector = new ResultCollector<TIn, TOut>(_pending);
+        _workers = new Worker<TIn, TOut>[sources.Count];
+        for (int i = 0; i < sources.Count; i++)
+        {
+            if (sources[i].Instance is IDisposable or IAsyncDisposable)
+            {
+                object instance = sources[i].Instance!;
+                _sharedInstances[instance] = _sharedInstances.GetValueOrDefault(instance) + 1;
+            }
+
+            _workers[i] = new Worker<TIn, TOut>(this, sources[i], i);
+        }
+
+        _liveWorkers = _workers.Length;
+        _runningWorkers = _workers.Length;
+        foreach (Worker<TIn, TOut> worker in _workers)
+        {
+            worker.Start();
+        }
+    }
+
+    /// <summary>Creates a pool of synchronous functions, each on its own thread.</summary>
+    /// <param name="executors">The functions.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="executors"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="executors"/> is empty or holds a <see langword="null"/>.</exception>
+    public Parallelize(IEnumerable<Func<TIn, TOut>> executors, ParallelizeOptions? options = null)
+        : this(ToList(executors, Executor.Create), options)
+    {
+    }
+
+    /// <summary>Creates a pool of synchronous functions that observe cancellation, each on its own thread.</summary>
+    /// <param name="executors">The functions.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="executors"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="executors"/> is empty or holds a <see langword="null"/>.</exception>
+    public Parallelize(IEnumerable<Func<TIn, CancellationToken, TOut>> executors, ParallelizeOptions? options = null)
+        : this(ToList(executors, Executor.Create), options)
+    {
+    }
+
+    /// <summary>Creates a pool of asynchronous functions.</summary>
+    /// <param name="executors">The functions.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="executors"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="executors"/> is empty or holds a <see langword="null"/>.</exception>
+    public Parallelize(IEnumerable<Func<TIn, CancellationToken, ValueTask<TOut>>> executors, ParallelizeOptions? options = null)
+        : this(ToList(executors, Executor.Create), options)
+    {
+    }
+
+    /// <summary>Creates a pool of synchronous callable objects, each on its own thread. The pool owns them.</summary>
+    /// <param name="executors">The executor instances; the same instance may appear more than once.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="executors"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="executors"/> is empty or holds a <see langword="null"/>.</exception>
+    public Parallelize(IEnumerable<IExecutor<TIn, TOut>> executors, ParallelizeOptions? options = null)
+        : this(ToList(executors, Executor.Create), options)
+    {
+    }
+
+    /// <summary>Creates a pool of asynchronous callable objects. The pool owns them.</summary>
+    /// <param name="executors">The executor instances; the same instance may appear more than once.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="executors"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="executors"/> is empty or holds a <see langword="null"/>.</exception>
+    public Parallelize(IEnumerable<IAsyncExecutor<TIn, TOut>> executors, ParallelizeOptions? options = null)
+        : this(ToList(executors, Executor.Create), options)
+    {
+    }
+
+    /// <summary>Creates a pool that runs one synchronous function on <paramref name="count"/> threads: the original's <c>Parallelize([f] * count)</c>.</summary>
+    /// <param name="executor">The function.</param>
+    /// <param name="count">How many executors run it at once.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="executor"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is less than 1.</exception>
+    public Parallelize(Func<TIn, TOut> executor, int count, ParallelizeOptions? options = null)
+        : this(Repeat(Executor.Create(executor ?? throw new ArgumentNullException(nameof(executor))), count), options)
+    {
+    }
+
+    /// <summary>Creates a pool that runs one synchronous function that observes cancellation on <paramref name="count"/> threads.</summary>
+    /// <param name="executor">The function.</param>
+    /// <param name="count">How many executors run it at once.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="executor"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is less than 1.</exception>
+    public Parallelize(Func<TIn, CancellationToken, TOut> executor, int count, ParallelizeOptions? options = null)
+        : this(Repeat(Executor.Create(executor ?? throw new ArgumentNullException(nameof(executor))), count), options)
+    {
+    }
+
+    /// <summary>Creates a pool that runs one asynchronous function with <paramref name="count"/> calls at once.</summary>
+    /// <param name="executor">The function.</param>
+    /// <param name="count">How many calls run at once.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="executor"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is less than 1.</exception>
+    public Parallelize(Func<TIn, CancellationToken, ValueTask<TOut>> executor, int count, ParallelizeOptions? options = null)
+        : this(Repeat(Executor.Create(executor ?? throw new ArgumentNullException(nameof(executor))), count), options)
+    {
+    }
+
+    /// <summary>Gets the options the pool runs with.</summary>
+    public ParallelizeOptions Options { get; }
+
+    /// <summary>
+    /// Gets the results, in completion order: a live list that the background collector appends to as calls
+    /// finish. Reading it never blocks the workers; an enumeration sees the items present when it starts.
+    /// After <see cref="Wait()"/> returns it holds one result per call that succeeded.
+    /// </summary>
+    public IReadOnlyList<TOut> Results => _collector.Results;
+
+    /// <summary>Gets the inputs that used up their attempts (see <see cref="ParallelizeOptions.MaxAttempts"/>), with their exceptions; a live list like <see cref="Results"/>.</summary>
+    public IReadOnlyList<Failure<TIn>> Failures => _collector.Failures;
+
+    /// <summary>Gets how many times executors have been restarted after a fault.</summary>
+    public long Restarts => Interlocked.Read(ref _restarts);
+
+    /// <summary>
+    /// Gets the live executor instances (the delegates, objects, or objects the deferred factories created), first
+    /// waiting until every deferred executor has been created or retired. Retired executors are left out.
+    /// </summary>
+    /// <remarks>Read from inside one of the pool's own executors or factories it does not wait: it returns the executors that exist.</remarks>
+    /// <exception cref="ParallelizeException">Every executor has been retired.</exception>
+    public IReadOnlyList<object> Executors
+    {
+        get
+        {
+            if (!IsInsideExecutor)
+            {
+                Task.WaitAll(Array.ConvertAll(_workers, static worker => worker.Ready));
+            }
+
+            return SnapshotExecutors();
+        }
+    }
+
+    /// <summary>Converts the pool to an <see cref="Action{T}"/> that queues one call per input.</summary>
+    /// <param name="pool">The pool.</param>
+    public static implicit operator Action<TIn>(Parallelize<TIn, TOut> pool) =>
+        (pool ?? throw new ArgumentNullException(nameof(pool))).ToAction();
+
+    /// <summary>Gets an <see cref="Action{T}"/> that queues one call per input, to hand the pool around like a delegate.</summary>
+    /// <returns>The delegate (the same instance every time).</returns>
+    public Action<TIn> ToAction() => _asAction ??= Invoke;
+
+    /// <summary>Queues one call and returns at once. Any number of threads may call it at the same time.</summary>
+    /// <param name="input">The input.</param>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
+    /// <exception cref="InvalidOperationException">The pool has been stopped, or is faulted (every executor retired).</exception>
+    public void Invoke(TIn input)
+    {
+        ThrowIfNotAccepting();
+        var item = new WorkItem<TIn>(input, Interlocked.Increment(ref _sequence));
+        _pending.Add();
+        if (!_queue.TryEnqueue(item))
+        {
+            // Stop closed the queue after the check above: the call was not accepted.
+            _pending.Remove(1);
+            ThrowIfNotAccepting();
+            throw new InvalidOperationException(StoppedMessage);
+        }
+    }
+
+    /// <summary>Waits like <see cref="Executors"/> without blocking a thread.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The live executor instances.</returns>
+    /// <exception cref="ParallelizeException">Every executor has been retired.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<IReadOnlyList<object>> GetExecutorsAsync(CancellationToken cancellationToken = default)
+    {
+        if (!IsInsideExecutor)
+        {
+            await Task.WhenAll(Array.ConvertAll(_workers, static worker => worker.Ready)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return SnapshotExecutors();
+    }
+
+    private const string StoppedMessage = "The pool has been stopped and accepts no more calls.";
+
+    private List<object> SnapshotExecutors()
+    {
+        ThrowIfFaulted();
+        var live = new List<object>(_workers.Length);
+        foreach (Worker<TIn, TOut> worker in _workers)
+        {
+            if (worker.Instance is { } instance)
+            {
+                live.Add(instance);
+            }
+        }
+
+        return live;
+    }
+
+    private void ThrowIfNotAccepting()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_accepting)
+        {
+            throw new InvalidOperationException(StoppedMessage);
+        }
+
+        if (Volatile.Read(ref _fault) is { } fault)
+        {
+            throw new InvalidOperationException("The pool is faulted: every executor has been retired, so a new call could never run.", fault);
+        }
+    }
+
+    private void ThrowIfFaulted()
+    {
+        if (Volatile.Read(ref _fault) is { } fault)
+        {
+            throw new ParallelizeException(fault.Message, fault.InnerExceptions);
+        }
+    }
+
+    private static List<Executor<TIn, TOut>> ToList<T>(IEnumerable<T> executors, Func<T, Executor<TIn, TOut>> create)
+    {
+        ArgumentNullException.ThrowIfNull(executors);
+        var list = new List<Executor<TIn, TOut>>();
+        foreach (T executor in executors)
+        {
+            if (executor is null)
+            {
+                throw new ArgumentException($"The executor at index {list.Count} is null.", nameof(executors));
+            }
+
+            list.Add(create(executor));
+        }
+
+        if (list.Count == 0)
+        {
+            throw new ArgumentException("At least one executor is required.", nameof(executors));
+        }
+
+        return list;
+    }
+
+    private static Executor<TIn, TOut>[] Repeat(Executor<TIn, TOut> executor, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var executors = new Executor<TIn, TOut>[count];
+        Array.Fill(executors, executor);
+        return executors;
+    }
+}

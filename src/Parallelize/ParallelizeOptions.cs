@@ -1,0 +1,90 @@
+namespace Parallelize;
+
+/// <summary>
+/// Options of a <see cref="Parallelize{TIn, TOut}"/>. Every property has a documented default; values are
+/// checked when set, so a bad value fails where it is written.
+/// </summary>
+/// <remarks>
+/// <para><b>Attempts.</b> Each input may be tried <see cref="MaxAttempts"/> times. A fault (an executor that throws)
+/// or a <see cref="RetryException"/> uses one attempt; an input whose attempts are used up goes to
+/// <see cref="Parallelize{TIn, TOut}.Failures"/>.</para>
+/// <para><b>Restarts.</b> An executor that throws is restarted, in the manner of an Erlang supervisor: it may be
+/// restarted at most <see cref="MaxRestarts"/> times within <see cref="RestartWindow"/> without completing a call
+/// in between; one more fault retires it. The first restart after a successful call is immediate; each further
+/// consecutive restart waits <see cref="RestartBackoff"/>, doubled each time, up to <see cref="MaxRestartBackoff"/>.
+/// A successful call clears the executor's restart history, so an executor that keeps producing results is never
+/// retired for occasional bad inputs. When every executor is retired the pool is faulted.</para>
+/// </remarks>
+public sealed record ParallelizeOptions
+{
+    private readonly int _maxAttempts = 3;
+    private readonly int _maxRestarts = 5;
+    private readonly TimeSpan _restartWindow = TimeSpan.FromMinutes(1);
+    private readonly TimeSpan _restartBackoff = TimeSpan.FromMilliseconds(10);
+    private readonly TimeSpan _maxRestartBackoff = TimeSpan.FromSeconds(1);
+    private readonly TimeProvider _timeProvider = TimeProvider.System;
+
+    /// <summary>Gets the number of times one input may be tried before it goes to <c>Failures</c>.</summary>
+    /// <value>At least 1. The default is 3.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxAttempts
+    {
+        get => _maxAttempts;
+        init => _maxAttempts = value >= 1
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(MaxAttempts), value, "MaxAttempts must be at least 1.");
+    }
+
+    /// <summary>Gets the number of restarts an executor may have within <see cref="RestartWindow"/>, without a successful call in between, before its next fault retires it.</summary>
+    /// <value>Zero or more; zero retires an executor at its first fault. The default is 5.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int MaxRestarts
+    {
+        get => _maxRestarts;
+        init => _maxRestarts = value >= 0
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(MaxRestarts), value, "MaxRestarts must not be negative.");
+    }
+
+    /// <summary>Gets the window in which restarts are counted against <see cref="MaxRestarts"/>; older restarts are forgotten.</summary>
+    /// <value>Greater than zero. The default is one minute.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative.</exception>
+    public TimeSpan RestartWindow
+    {
+        get => _restartWindow;
+        init => _restartWindow = value > TimeSpan.Zero
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(RestartWindow), value, "RestartWindow must be greater than zero.");
+    }
+
+    /// <summary>Gets the delay before the second consecutive restart of an executor; it doubles with each further consecutive restart.</summary>
+    /// <value>Zero or more; zero restarts at once every time. The default is 10 milliseconds.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public TimeSpan RestartBackoff
+    {
+        get => _restartBackoff;
+        init => _restartBackoff = value >= TimeSpan.Zero
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(RestartBackoff), value, "RestartBackoff must not be negative.");
+    }
+
+    /// <summary>Gets the longest delay before a restart.</summary>
+    /// <value>Zero or more. The default is one second.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public TimeSpan MaxRestartBackoff
+    {
+        get => _maxRestartBackoff;
+        init => _maxRestartBackoff = value >= TimeSpan.Zero
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(MaxRestartBackoff), value, "MaxRestartBackoff must not be negative.");
+    }
+
+    /// <summary>Gets the clock used for the restart window, restart backoff and the finish timeout of <c>Stop</c>.</summary>
+    /// <value>The default is <see cref="TimeProvider.System"/>; tests may pass a manual clock.</value>
+    /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
+    public TimeProvider TimeProvider
+    {
+        get => _timeProvider;
+        init => _timeProvider = value ?? throw new ArgumentNullException(nameof(TimeProvider));
+    }
+}
