@@ -74,9 +74,18 @@ public sealed class ParallelizeDisposeTests
     public async Task Dispose_FaultedWithQueuedCalls_StopsThenThrowsParallelizeException()
     {
         var options = new ParallelizeOptions { MaxRestarts = 0, MaxAttempts = 5 };
-        var pool = new Parallelize<int, int>(_ => throw new InvalidOperationException("broken"), count: 1, options);
+        var invoked = new Gate();
+        var pool = new Parallelize<int, int>(
+            _ =>
+            {
+                invoked.Pass();
+                throw new InvalidOperationException("broken");
+            },
+            count: 1,
+            options);
         pool.Invoke(1);
         pool.Invoke(2);
+        invoked.Open();
 
         var ex = await Assert.ThrowsAsync<ParallelizeException>(() => Task.Run(pool.Dispose));
 
