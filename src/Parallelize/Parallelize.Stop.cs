@@ -188,19 +188,30 @@ public sealed partial class Parallelize<TIn, TOut>
 
     private static TIn[] ToInputsInCallOrder(List<WorkItem<TIn>> items)
     {
-        for (int i = 1; i < items.Count; i++)
+        // PERF: items drained from the queue are already in call order but for retried ones, and the in-flight
+        // items come last; sorting on primitive keys keeps a stop with a million queued calls in milliseconds.
+        WorkItem<TIn>[] array = [.. items];
+        bool sorted = true;
+        for (int i = 1; i < array.Length && sorted; i++)
         {
-            if (items[i - 1].Sequence > items[i].Sequence)
-            {
-                items.Sort(static (a, b) => a.Sequence.CompareTo(b.Sequence));
-                break;
-            }
+            sorted = array[i - 1].Sequence < array[i].Sequence;
         }
 
-        var inputs = new TIn[items.Count];
+        if (!sorted)
+        {
+            long[] keys = new long[array.Length];
+            for (int i = 0; i < keys.Length; i++)
+            {
+                keys[i] = array[i].Sequence;
+            }
+
+            Array.Sort(keys, array);
+        }
+
+        var inputs = new TIn[array.Length];
         for (int i = 0; i < inputs.Length; i++)
         {
-            inputs[i] = items[i].Input;
+            inputs[i] = array[i].Input;
         }
 
         return inputs;
