@@ -1,0 +1,44 @@
+using System.Text.RegularExpressions;
+
+namespace Parallelize.Tests.Examples;
+
+public sealed partial class ExampleSmokeTests
+{
+    [Fact(Timeout = 180_000)]
+    public async Task Sleepers_SmallRun_FinishesAndAccountsForEveryCall()
+    {
+        (int exitCode, string output) = await ExampleRunner.RunAsync("Sleepers", "--executors", "20", "--calls", "100", "--sleep-ms", "1");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Finished sleeping...", output, StringComparison.Ordinal);
+        Match counts = CountsLine().Match(output);
+        Assert.True(counts.Success, output);
+        Assert.Equal("0", counts.Groups["aborted"].Value);
+        Assert.Equal("100", counts.Groups["results"].Value);
+        Assert.Equal("100", counts.Groups["total"].Value);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Sleepers_BadArguments_PrintsUsageAndExitsWithTwo()
+    {
+        (int exitCode, string output) = await ExampleRunner.RunAsync("Sleepers", "--executors", "0");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("usage", output, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task DeferredExecutors_SmallRun_InitializesInParallelAndCollectsEveryResult()
+    {
+        (int exitCode, string output) = await ExampleRunner.RunAsync("DeferredExecutors", "--executors", "8", "--calls", "40", "--init-ms", "50");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("8 executors on 8 threads", output, StringComparison.Ordinal);
+        Assert.Contains("40 results", output, StringComparison.Ordinal);
+        Assert.Equal(8, Regex.Count(output, @"\.Dispose"));
+        Assert.EndsWith("after stop", output.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"aborted (?<aborted>\d+) \+ results (?<results>\d+) = (?<total>\d+) calls")]
+    private static partial Regex CountsLine();
+}
