@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Parallelize.Core;
 
 namespace Parallelize;
@@ -9,7 +10,7 @@ public sealed partial class Parallelize<TIn, TOut>
     /// until <paramref name="finishTimeout"/>, then cancels their token and aborts any still running (a result
     /// that arrives later is discarded). Executors are then disposed.
     /// </summary>
-    /// <param name="finishTimeout">How long calls in flight may take to finish; <see langword="null"/> or <see cref="Timeout.InfiniteTimeSpan"/> for no limit; <see cref="TimeSpan.Zero"/> to abort them at once.</param>
+    /// <param name="finishTimeout">How long calls in flight may take to finish; <see langword="null"/>, <see cref="Timeout.InfiniteTimeSpan"/> or anything longer than a timer supports (about 49.7 days, e.g. <see cref="TimeSpan.MaxValue"/>) for no limit; <see cref="TimeSpan.Zero"/> to abort them at once.</param>
     /// <returns>
     /// The aborted inputs, in call order. Every other input is in <see cref="Results"/> or <see cref="Failures"/>
     /// by the time this returns. Idempotent: after <see cref="Wait()"/> or a first <c>Stop</c> it returns an
@@ -21,7 +22,7 @@ public sealed partial class Parallelize<TIn, TOut>
     {
         ValidateFinishTimeout(finishTimeout);
         ThrowIfInsideExecutor(nameof(Stop));
-        return StopCoreAsync(finishTimeout, CancellationToken.None).GetAwaiter().GetResult();
+        return StopCore(finishTimeout);
     }
 
     /// <summary>Stops the pool like <see cref="Stop(TimeSpan?)"/> without blocking a thread.</summary>
@@ -34,14 +35,14 @@ public sealed partial class Parallelize<TIn, TOut>
     {
         ValidateFinishTimeout(finishTimeout);
         ThrowIfInsideExecutor(nameof(StopAsync));
-        return StopCoreAsync(finishTimeout, cancellationToken);
+        return StopCoreAsync(sync: false, finishTimeout, cancellationToken).AsTask();
     }
 
     /// <summary>
-    /// Waits for every queued call to end, then stops the pool and disposes its executors: the context manager of
-    /// the original. Does nothing if the pool is already disposed; if it was stopped, only releases it.
+    /// Refuses new calls, waits for every queued call to end, then stops the pool and disposes its executors: the
+    /// context manager of the original. Does nothing if the pool is already disposed; if it was stopped, only releases it.
     /// </summary>
-    /// <exception cref="ParallelizeException">The pool was faulted (every executor retired) and calls were still queued: they were aborted. Call <see cref="Stop(TimeSpan?)"/> before disposing to get them back.</exception>
+    /// <exception cref="ParallelizeException">The pool was faulted (every executor retired) and calls were still queued: they were aborted and are in <see cref="ParallelizeException.AbortedInputs"/>. Call <see cref="Stop(TimeSpan?)"/> before disposing to get them typed.</exception>
     /// <exception cref="InvalidOperationException">Called from inside one of this pool's own executors.</exception>
     public void Dispose()
     {
@@ -52,7 +53,7 @@ public sealed partial class Parallelize<TIn, TOut>
 
         ThrowIfInsideExecutor(nameof(Dispose));
         ParallelizeException? fault = null;
-        if (_accepting)
+        if (BeginDispose())
         {
             try
             {
@@ -64,7 +65,7 @@ public sealed partial class Parallelize<TIn, TOut>
             }
         }
 
-        IReadOnlyList<TIn> aborted = StopCoreAsync(null, CancellationToken.None).GetAwaiter().GetResult();
+        IReadOnlyList<TIn> aborted = StopCore(finishTimeout: null);
         _disposed = true;
         ThrowIfAbortedByDispose(fault, aborted);
     }
@@ -82,7 +83,7 @@ public sealed partial class Parallelize<TIn, TOut>
 
         ThrowIfInsideExecutor(nameof(DisposeAsync));
         ParallelizeException? fault = null;
-        if (_accepting)
+        if (BeginDispose())
         {
             try
             {
@@ -94,9 +95,26 @@ public sealed partial class Parallelize<TIn, TOut>
             }
         }
 
-        IReadOnlyList<TIn> aborted = await StopCoreAsync(null, CancellationToken.None).ConfigureAwait(false);
+        IReadOnlyList<TIn> aborted = await StopCoreAsync(sync: false, null, CancellationToken.None).ConfigureAwait(false);
         _disposed = true;
         ThrowIfAbortedByDispose(fault, aborted);
+    }
+
+    /// <summary>
+    /// Refuses new calls before waiting, so that a call racing <c>Dispose</c> is either waited for or refused with
+    /// an exception, never accepted and then silently aborted. Retries of accepted calls still run.
+    /// </summary>
+    /// <returns><see langword="true"/> if the pool was still accepting calls, so there is work to wait for.</returns>
+    private bool BeginDispose()
+    {
+        if (!_accepting)
+        {
+            return false;
+        }
+
+        _disposing = true;
+        _queue.CompleteAdding();
+        return true;
     }
 
     private static void ThrowIfAbortedByDispose(ParallelizeException? fault, IReadOnlyList<TIn> aborted)
@@ -104,12 +122,22 @@ public sealed partial class Parallelize<TIn, TOut>
         if (fault is not null && aborted.Count > 0)
         {
             throw new ParallelizeException(
-                $"{fault.Message} Dispose aborted {aborted.Count} queued call(s); call Stop before Dispose to get them back.",
-                fault.InnerExceptions);
+                $"{fault.Message} Dispose aborted {aborted.Count} queued call(s); they are in AbortedInputs (call Stop before Dispose to get them typed).",
+                fault.InnerExceptions,
+                [.. aborted.Select(static input => (object?)input)]);
         }
     }
 
-    private async Task<IReadOnlyList<TIn>> StopCoreAsync(TimeSpan? finishTimeout, CancellationToken cancellationToken)
+    // The synchronous Stop blocks on the same steps instead of awaiting them, so it never needs a thread-pool thread
+    // to finish: several threads stopping the pool at once cannot starve the pool of the threads it would resume on.
+    private IReadOnlyList<TIn> StopCore(TimeSpan? finishTimeout)
+    {
+        ValueTask<IReadOnlyList<TIn>> stop = StopCoreAsync(sync: true, finishTimeout, CancellationToken.None);
+        Debug.Assert(stop.IsCompleted, "A synchronous stop awaited something incomplete.");
+        return stop.IsCompleted ? stop.Result : stop.AsTask().GetAwaiter().GetResult();
+    }
+
+    private async ValueTask<IReadOnlyList<TIn>> StopCoreAsync(bool sync, TimeSpan? finishTimeout, CancellationToken cancellationToken)
     {
         TaskCompletionSource<IReadOnlyList<TIn>> ours;
         Task<IReadOnlyList<TIn>>? first;
@@ -126,13 +154,22 @@ public sealed partial class Parallelize<TIn, TOut>
 
         if (first is not null)
         {
-            await first.ConfigureAwait(false);
+            await WaitUntilAsync(sync, first, 0, null, CancellationToken.None).ConfigureAwait(false);
             return [];
         }
 
-        IReadOnlyList<TIn> aborted = await StopOnceAsync(finishTimeout, cancellationToken).ConfigureAwait(false);
-        ours.SetResult(aborted);
-        return aborted;
+        try
+        {
+            IReadOnlyList<TIn> aborted = await StopOnceAsync(sync, finishTimeout, cancellationToken).ConfigureAwait(false);
+            ours.SetResult(aborted);
+            return aborted;
+        }
+        catch (Exception ex)
+        {
+            // Not expected: StopOnceAsync catches what it waits on. Never leave later Stop or Dispose calls hanging.
+            ours.SetException(ex);
+            throw;
+        }
     }
 
     /// <remarks>
@@ -143,14 +180,14 @@ public sealed partial class Parallelize<TIn, TOut>
     /// completes only when every winner has finished routing, so <c>_abortedLate</c> is complete when read. The
     /// pending count then falls to zero once the collector has recorded every call that finished.
     /// </remarks>
-    private async Task<IReadOnlyList<TIn>> StopOnceAsync(TimeSpan? finishTimeout, CancellationToken cancellationToken)
+    private async ValueTask<IReadOnlyList<TIn>> StopOnceAsync(bool sync, TimeSpan? finishTimeout, CancellationToken cancellationToken)
     {
         TimeProvider clock = Options.TimeProvider;
         long started = clock.GetTimestamp();
         List<WorkItem<TIn>> aborted = _queue.Close();
         CancelQuietly(_stopRequested);
 
-        bool finished = await WaitUntilAsync(_queue.Drained, started, finishTimeout, cancellationToken).ConfigureAwait(false);
+        bool finished = await WaitUntilAsync(sync, _queue.Drained, started, finishTimeout, cancellationToken).ConfigureAwait(false);
         if (!finished)
         {
             CancelQuietly(_callsCancelled);
@@ -164,7 +201,7 @@ public sealed partial class Parallelize<TIn, TOut>
             }
 
             // What remains is workers routing calls they claimed first: our own code, no user code, so this is brief.
-            await _queue.Drained.ConfigureAwait(false);
+            await WaitUntilAsync(sync, _queue.Drained, started, null, CancellationToken.None).ConfigureAwait(false);
         }
 
         lock (_stateLock)
@@ -174,13 +211,13 @@ public sealed partial class Parallelize<TIn, TOut>
         }
 
         _pending.Remove(aborted.Count);
-        await _pending.IdleTask.ConfigureAwait(false);
+        await WaitUntilAsync(sync, _pending.IdleTask, started, null, CancellationToken.None).ConfigureAwait(false);
 
         // Let idle workers leave and dispose their executors; a worker still stuck in a call past the deadline is
         // abandoned and disposes its executor when that call returns.
         if (finished)
         {
-            await WaitUntilAsync(_workersExited.Task, started, finishTimeout, cancellationToken).ConfigureAwait(false);
+            await WaitUntilAsync(sync, _workersExited.Task, started, finishTimeout, cancellationToken).ConfigureAwait(false);
         }
 
         return ToInputsInCallOrder(aborted);
@@ -217,28 +254,41 @@ public sealed partial class Parallelize<TIn, TOut>
         return inputs;
     }
 
-    private async Task<bool> WaitUntilAsync(Task task, long started, TimeSpan? timeout, CancellationToken cancellationToken)
+    // Waits for a task that never faults, until the deadline `timeout` after `started` (null: none); false if the
+    // deadline passed or the token was cancelled first. With `sync` it blocks instead of awaiting: the task's
+    // completion wakes a blocked thread directly, and with the system clock the timed wait is the kernel's.
+    private async ValueTask<bool> WaitUntilAsync(bool sync, Task task, long started, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         if (task.IsCompleted)
         {
             return true;
         }
 
+        TimeProvider clock = Options.TimeProvider;
+        bool unlimited = timeout is null || timeout == Timeout.InfiniteTimeSpan || timeout > ParallelizeOptions.MaxTimerDelay;
+        TimeSpan left = unlimited ? Timeout.InfiniteTimeSpan : timeout!.Value - clock.GetElapsedTime(started);
+        if (!unlimited && left <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        if (sync && clock == TimeProvider.System)
+        {
+            return task.Wait(left, cancellationToken);
+        }
+
+        Task waiting = unlimited ? task.WaitAsync(cancellationToken) : task.WaitAsync(left, clock, cancellationToken);
         try
         {
-            if (timeout is null || timeout == Timeout.InfiniteTimeSpan)
+            if (sync)
             {
-                await task.WaitAsync(cancellationToken).ConfigureAwait(false);
-                return true;
+                waiting.GetAwaiter().GetResult();
+            }
+            else
+            {
+                await waiting.ConfigureAwait(false);
             }
 
-            TimeSpan left = timeout.Value - Options.TimeProvider.GetElapsedTime(started);
-            if (left <= TimeSpan.Zero)
-            {
-                return false;
-            }
-
-            await task.WaitAsync(left, Options.TimeProvider, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)

@@ -54,6 +54,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     // Read without a lock on every Invoke; written once each. A call that slips past a stale read is still
     // refused by the closed queue, so the flags only make the common refusal fast and its message precise.
     private volatile bool _accepting = true;
+    private volatile bool _disposing;
     private volatile bool _disposed;
     private long _sequence;
     private long _restarts;
@@ -217,7 +218,8 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
 
     /// <summary>Gets an <see cref="Action{T}"/> that queues one call per input, to hand the pool around like a delegate.</summary>
     /// <returns>The delegate (the same instance every time).</returns>
-    public Action<TIn> ToAction() => _asAction ??= Invoke;
+    public Action<TIn> ToAction() =>
+        Volatile.Read(ref _asAction) ?? Interlocked.CompareExchange(ref _asAction, Invoke, null) ?? _asAction;
 
     /// <summary>Queues one call and returns at once. Any number of threads may call it at the same time.</summary>
     /// <param name="input">The input.</param>
@@ -271,8 +273,11 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
 
     private void ThrowIfNotAccepting()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_accepting)
+        // Read _accepting first: Dispose sets _disposing before it stops the pool, so a call refused because of
+        // Dispose always gets ObjectDisposedException, however the reads interleave with it.
+        bool accepting = _accepting;
+        ObjectDisposedException.ThrowIf(_disposed || _disposing, this);
+        if (!accepting)
         {
             throw new InvalidOperationException(StoppedMessage);
         }

@@ -24,6 +24,9 @@ public sealed record ParallelizeOptions
     private readonly TimeSpan _maxRestartBackoff = TimeSpan.FromSeconds(1);
     private readonly TimeProvider _timeProvider = TimeProvider.System;
 
+    /// <summary>The longest delay .NET timers accept (about 49.7 days).</summary>
+    internal static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     /// <summary>Gets the number of times one input may be tried before it goes to <c>Failures</c>.</summary>
     /// <value>At least 1. The default is 3.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
@@ -58,25 +61,25 @@ public sealed record ParallelizeOptions
     }
 
     /// <summary>Gets the delay before the second consecutive restart of an executor; it doubles with each further consecutive restart.</summary>
-    /// <value>Zero or more; zero restarts at once every time. The default is 10 milliseconds.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    /// <value>Zero to about 49.7 days (the longest timer .NET supports); zero restarts at once every time. The default is 10 milliseconds.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or longer than a timer supports.</exception>
     public TimeSpan RestartBackoff
     {
         get => _restartBackoff;
-        init => _restartBackoff = value >= TimeSpan.Zero
+        init => _restartBackoff = value >= TimeSpan.Zero && value <= MaxTimerDelay
             ? value
-            : throw new ArgumentOutOfRangeException(nameof(RestartBackoff), value, "RestartBackoff must not be negative.");
+            : throw new ArgumentOutOfRangeException(nameof(RestartBackoff), value, "RestartBackoff must be zero or more and at most 4294967294 milliseconds.");
     }
 
     /// <summary>Gets the longest delay before a restart.</summary>
-    /// <value>Zero or more. The default is one second.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    /// <value>Zero to about 49.7 days (the longest timer .NET supports). The default is one second.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or longer than a timer supports.</exception>
     public TimeSpan MaxRestartBackoff
     {
         get => _maxRestartBackoff;
-        init => _maxRestartBackoff = value >= TimeSpan.Zero
+        init => _maxRestartBackoff = value >= TimeSpan.Zero && value <= MaxTimerDelay
             ? value
-            : throw new ArgumentOutOfRangeException(nameof(MaxRestartBackoff), value, "MaxRestartBackoff must not be negative.");
+            : throw new ArgumentOutOfRangeException(nameof(MaxRestartBackoff), value, "MaxRestartBackoff must be zero or more and at most 4294967294 milliseconds.");
     }
 
     /// <summary>Gets the clock used for the restart window, restart backoff and the finish timeout of <c>Stop</c>.</summary>

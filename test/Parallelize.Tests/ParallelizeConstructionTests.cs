@@ -91,6 +91,16 @@ public sealed class ParallelizeConstructionTests
     }
 
     [Fact]
+    public void Options_BackoffLongerThanATimerSupports_ThrowsNamingTheProperty()
+    {
+        TimeSpan tooLong = TimeSpan.FromDays(50);
+
+        Assert.Equal("RestartBackoff", Assert.Throws<ArgumentOutOfRangeException>(() => new ParallelizeOptions { RestartBackoff = tooLong }).ParamName);
+        Assert.Equal("MaxRestartBackoff", Assert.Throws<ArgumentOutOfRangeException>(() => new ParallelizeOptions { MaxRestartBackoff = tooLong }).ParamName);
+        Assert.Equal(TimeSpan.FromDays(49), new ParallelizeOptions { MaxRestartBackoff = TimeSpan.FromDays(49) }.MaxRestartBackoff);
+    }
+
+    [Fact]
     public void Options_WithExpression_ValidatesToo()
     {
         var options = new ParallelizeOptions();
@@ -109,6 +119,9 @@ public sealed class ParallelizeConstructionTests
         Assert.Equal(2, many.InnerExceptions.Count);
         Assert.Same(cause, many.InnerException);
         Assert.Throws<ArgumentNullException>(() => new ParallelizeException("m", (IEnumerable<Exception>)null!));
+        Assert.Throws<ArgumentNullException>(() => new ParallelizeException("m", [], null!));
+        Assert.Equal([1, "x"], new ParallelizeException("m", [], [1, "x"]).AbortedInputs);
+        Assert.Empty(many.AbortedInputs);
     }
 
     [Fact]

@@ -90,6 +90,7 @@ public sealed class ParallelizeDisposeTests
         var ex = await Assert.ThrowsAsync<ParallelizeException>(() => Task.Run(pool.Dispose));
 
         Assert.Contains("aborted 2 queued call(s)", ex.Message, StringComparison.Ordinal);
+        Assert.Equal([1, 2], ex.AbortedInputs);
         Assert.IsType<InvalidOperationException>(Assert.Single(ex.InnerExceptions));
         Assert.Throws<ObjectDisposedException>(() => pool.Invoke(3));
     }

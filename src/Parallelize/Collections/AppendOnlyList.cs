@@ -20,8 +20,11 @@ internal sealed class AppendOnlyList<T> : IReadOnlyList<T>
     private const int FirstChunkBits = 5;
     private const int FirstChunkSize = 1 << FirstChunkBits;
 
-    // Chunk k holds FirstChunkSize << k items; 27 chunks cover int.MaxValue items.
-    private readonly T[]?[] _chunks = new T[]?[27];
+    // Chunk k holds FirstChunkSize << k items; 26 chunks hold MaxCount items, nearly int.MaxValue.
+    private const int ChunkCount = 26;
+    private const int MaxCount = (int)(((long)FirstChunkSize << ChunkCount) - FirstChunkSize);
+
+    private readonly T[]?[] _chunks = new T[]?[ChunkCount];
     private int _count;
 
     /// <inheritdoc/>
@@ -47,9 +50,9 @@ internal sealed class AppendOnlyList<T> : IReadOnlyList<T>
     public void Add(T item)
     {
         int index = _count;
-        if (index == int.MaxValue)
+        if (index == MaxCount)
         {
-            throw new InvalidOperationException("The list is full: it holds int.MaxValue items.");
+            throw new InvalidOperationException($"The list is full: it holds {MaxCount} items.");
         }
 
         (int chunk, int offset) = Locate(index);
@@ -77,7 +80,7 @@ internal sealed class AppendOnlyList<T> : IReadOnlyList<T>
         uint shifted = (uint)index + FirstChunkSize;
         int chunk = BitOperations.Log2(shifted) - FirstChunkBits;
         int offset = (int)(shifted - ((uint)FirstChunkSize << chunk));
-        Debug.Assert(chunk is >= 0 and < 27, "Chunk index out of range.");
+        Debug.Assert(chunk is >= 0 and < ChunkCount, "Chunk index out of range.");
         return (chunk, offset);
     }
 }

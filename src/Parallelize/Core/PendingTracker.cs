@@ -8,12 +8,13 @@ namespace Parallelize.Core;
 /// signals when the count is zero: the condition <c>Wait</c> waits for.
 /// </summary>
 /// <remarks>
-/// <para>The count changes with interlocked operations only. A change that crosses zero then takes
-/// <c>_lock</c> and sets or resets <c>_idle</c> from the count as it is at that moment, so the last such update
-/// always reflects the final count: a stale "now idle" from one thread cannot outlive another thread's "busy
-/// again", because that thread updates after its own increment. <see cref="Add"/> returns only after its update,
-/// so a <c>Wait</c> that starts after an <c>Invoke</c> returned never sees a stale idle signal.</para>
-/// <para>Under <c>_lock</c> only <see cref="AsyncManualResetEvent"/> is touched; it runs no continuation inline.</para>
+/// <para><c>_lock</c> guards <c>_count</c> and the state of <c>_idle</c>, which change together: the signal is set
+/// exactly when the count is zero, in every state another thread can observe. So once <see cref="Add"/> has
+/// returned, no <c>Wait</c> can see a stale "idle" until that call has ended. (An earlier lock-free version let a
+/// second <c>Add</c> return while the first had not yet reset the signal; <c>Wait</c> then returned early.)</para>
+/// <para>The lock is held for a counter update and, at the zero crossings, a set or reset of
+/// <see cref="AsyncManualResetEvent"/>, which runs no continuation inline. The collector removes whole batches, so
+/// the ending side takes the lock once per batch, not once per call.</para>
 /// </remarks>
 internal sealed class PendingTracker
 {
@@ -30,9 +31,12 @@ internal sealed class PendingTracker
     /// <summary>Counts one accepted call.</summary>
     public void Add()
     {
-        if (Interlocked.Increment(ref _count) == 1)
+        lock (_lock)
         {
-            Update();
+            if (++_count == 1)
+            {
+                _idle.Reset();
+            }
         }
     }
 
@@ -45,25 +49,13 @@ internal sealed class PendingTracker
             return;
         }
 
-        long left = Interlocked.Add(ref _count, -count);
-        Debug.Assert(left >= 0, "More calls ended than were accepted.");
-        if (left == 0)
-        {
-            Update();
-        }
-    }
-
-    private void Update()
-    {
         lock (_lock)
         {
-            if (Volatile.Read(ref _count) == 0)
+            _count -= count;
+            Debug.Assert(_count >= 0, "More calls ended than were accepted.");
+            if (_count == 0)
             {
                 _idle.Set();
-            }
-            else
-            {
-                _idle.Reset();
             }
         }
     }

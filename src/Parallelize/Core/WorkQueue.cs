@@ -6,7 +6,7 @@ namespace Parallelize.Core;
 /// The queue of calls not yet started, and the count of calls in flight.
 /// </summary>
 /// <remarks>
-/// <para><b>Lock.</b> <c>_lock</c> guards <c>_items</c>, <c>_idle</c> and <c>_closed</c>, and makes
+/// <para><b>Lock.</b> <c>_lock</c> guards <c>_items</c>, <c>_idle</c>, <c>_addingCompleted</c> and <c>_closed</c>, and makes
 /// "take an item, mark it running, publish it as the worker's <see cref="IWorkTaker{TIn}.Current"/>, count it
 /// in flight" one atomic step. So once <see cref="Close"/> has returned, every item is either in the list it
 /// returned or visible as some worker's <c>Current</c> and counted in <c>_inFlight</c>: none is in between.
@@ -22,6 +22,7 @@ internal sealed class WorkQueue<TIn>
     private readonly Queue<WorkItem<TIn>> _items = new();
     private readonly Stack<IWorkTaker<TIn>> _idle = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _addingCompleted;
     private bool _closed;
     private int _inFlight;
 
@@ -43,26 +44,10 @@ internal sealed class WorkQueue<TIn>
     /// <summary>Gets the number of calls taken and not yet settled.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    /// <summary>Queues an item, waking one idle worker.</summary>
+    /// <summary>Queues a new call, waking one idle worker.</summary>
     /// <param name="item">The item.</param>
-    /// <returns><see langword="false"/> if the queue is closed; the item was not queued.</returns>
-    public bool TryEnqueue(WorkItem<TIn> item)
-    {
-        IWorkTaker<TIn>? idle;
-        lock (_lock)
-        {
-            if (_closed)
-            {
-                return false;
-            }
-
-            _items.Enqueue(item);
-            _idle.TryPop(out idle);
-        }
-
-        idle?.Signal.Release();
-        return true;
-    }
+    /// <returns><see langword="false"/> if the queue takes no new calls (completed or closed); the item was not queued.</returns>
+    public bool TryEnqueue(WorkItem<TIn> item) => TryEnqueue(item, isNew: true);
 
     /// <summary>Queues again an item its owner took and claimed, for another attempt.</summary>
     /// <param name="item">The item.</param>
@@ -70,7 +55,16 @@ internal sealed class WorkQueue<TIn>
     public bool TryRequeue(WorkItem<TIn> item)
     {
         item.MarkQueued();
-        return TryEnqueue(item);
+        return TryEnqueue(item, isNew: false);
+    }
+
+    /// <summary>Refuses new calls from now on, while retries of calls already accepted are still queued.</summary>
+    public void CompleteAdding()
+    {
+        lock (_lock)
+        {
+            _addingCompleted = true;
+        }
     }
 
     /// <summary>Takes the next item, blocking the calling thread while the queue is empty.</summary>
@@ -156,6 +150,24 @@ internal sealed class WorkQueue<TIn>
         }
 
         return drained;
+    }
+
+    private bool TryEnqueue(WorkItem<TIn> item, bool isNew)
+    {
+        IWorkTaker<TIn>? idle;
+        lock (_lock)
+        {
+            if (_closed || (isNew && _addingCompleted))
+            {
+                return false;
+            }
+
+            _items.Enqueue(item);
+            _idle.TryPop(out idle);
+        }
+
+        idle?.Signal.Release();
+        return true;
     }
 
     private bool TryTakeOrPark(IWorkTaker<TIn> taker, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out WorkItem<TIn>? item, out bool closed)

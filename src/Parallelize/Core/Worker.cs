@@ -121,6 +121,12 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
                 }
             }
         }
+#pragma warning disable CA1031 // The backstop for a bug in the pool itself; see Crash.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Crash(ex);
+        }
         finally
         {
             Completed(ExitAsync(sync: true));
@@ -156,9 +162,30 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
                 }
             }
         }
+#pragma warning disable CA1031 // The backstop for a bug in the pool itself; see Crash.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Crash(ex);
+        }
         finally
         {
             await ExitAsync(sync: false).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Only an exception from the pool's own code reaches here (user code is always called inside a try). Rather
+    /// than crash the process (a dedicated thread) or vanish (a fire-and-forget loop) and leave <c>Wait</c>
+    /// hanging, the worker retires with the exception as its cause, so the pool faults visibly if it was the last.
+    /// </summary>
+    private void Crash(Exception exception)
+    {
+        LastError = exception;
+        if (!_retired)
+        {
+            _retired = true;
+            _pool.OnWorkerRetired();
         }
     }
 

@@ -1,0 +1,145 @@
+using Parallelize.Tests.Support;
+
+namespace Parallelize.Tests.Issues;
+
+/// <summary>Regressions for the races a concurrency review found in the first version of the pool.</summary>
+public sealed class ReviewRegressionTests
+{
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task Wait_AfterInvokeReturnedOnManyThreads_NeverReturnsBeforeThoseCallsEnded()
+    {
+        // A second Invoke could return while the first had not yet reset the idle signal; Wait then returned early.
+        using var pool = new Parallelize<int, int>(x => x, count: 2);
+        long returned = 0;
+        long early = 0;
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Factory.StartNew(
+            () =>
+            {
+                for (int i = 0; i < 5_000; i++)
+                {
+                    pool.Invoke(i);
+                    long before = Interlocked.Increment(ref returned);
+                    pool.Wait();
+                    if (pool.Results.Count < before)
+                    {
+                        Interlocked.Increment(ref early);
+                    }
+                }
+            },
+            TaskCreationOptions.LongRunning)));
+
+        Assert.Equal(0, early);
+        Assert.Equal(20_000, pool.Results.Count);
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task Stop_FinishTimeoutBeyondTimerRange_MeansNoLimitAndLosesNothing()
+    {
+        var gate = new Gate();
+        var started = new Arrivals();
+        using var pool = new Parallelize<int, int>(
+            x =>
+            {
+                started.Arrive();
+                gate.Pass();
+                return x;
+            },
+            count: 1);
+        for (int i = 0; i < 20; i++)
+        {
+            pool.Invoke(i);
+        }
+
+        await started.WaitForAsync(1);
+        Task<IReadOnlyList<int>> stopping = pool.StopAsync(TimeSpan.MaxValue);
+        await Timeouts.Until(() => pool.IsStopRequested, "Stop has begun");
+        gate.Open();
+
+        Assert.Equal(Enumerable.Range(1, 19), await stopping);
+        Assert.Equal([0], pool.Results);
+        Assert.True(pool.Wait(TimeSpan.Zero));
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task Dispose_WhileAnotherThreadInvokes_EveryAcceptedCallEndsInResults()
+    {
+        // Dispose used to wait, then stop: a call accepted in between was aborted and dropped.
+        for (int round = 0; round < 20; round++)
+        {
+            var pool = new Parallelize<int, int>(x => x, count: 2);
+            int accepted = 0;
+            var producing = new Arrivals();
+            Task producer = Task.Factory.StartNew(
+                () =>
+                {
+                    for (int i = 0; ; i++)
+                    {
+                        try
+                        {
+                            pool.Invoke(i);
+                        }
+                        catch (ObjectDisposedException)
+                        {
+                            return;
+                        }
+
+                        accepted++;
+                        producing.Arrive();
+                    }
+                },
+                TaskCreationOptions.LongRunning);
+
+            await producing.WaitForAsync(100);
+            await Task.Run(pool.Dispose);
+            await producer;
+
+            Assert.Equal(accepted, pool.Results.Count);
+            Assert.Empty(pool.Failures);
+        }
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task Invoke_WhileDisposing_IsRefusedWithObjectDisposedOrWaitedFor()
+    {
+        var gate = new Gate();
+        var started = new Arrivals();
+        var pool = new Parallelize<int, int>(
+            x =>
+            {
+                if (x == 0)
+                {
+                    started.Arrive();
+                    gate.Pass();
+                }
+
+                return x;
+            },
+            count: 1);
+        pool.Invoke(0);
+        await started.WaitForAsync(1);
+
+        Task disposing = Task.Run(pool.Dispose);
+        int accepted = 0;
+        await Timeouts.Until(
+            () =>
+            {
+                try
+                {
+                    pool.Invoke(1);
+                    accepted++;
+                    return false;
+                }
+                catch (ObjectDisposedException)
+                {
+                    return true;
+                }
+            },
+            "Dispose refuses new calls");
+        Assert.False(disposing.IsCompleted);
+        gate.Open();
+        await disposing;
+
+        Assert.Equal(1 + accepted, pool.Results.Count);
+    }
+}
