@@ -18,17 +18,19 @@ public sealed class ConservationStressTests(ITestOutputHelper output)
     {
         int rounds = Long ? 200 : 12;
         int callsPerRound = Long ? 200_000 : 20_000;
-        long totalFaults = 0;
+        var total = default(Tally);
         for (int round = 0; round < rounds; round++)
         {
             int seed = (round * 7919) + 17;
-            totalFaults += await RunRoundAsync(seed, callsPerRound);
+            total += await RunRoundAsync(seed, callsPerRound);
         }
 
-        output.WriteLine($"{rounds} rounds of {callsPerRound} calls, {totalFaults} faults: no input lost or duplicated.");
+        output.WriteLine(
+            $"{rounds} rounds of up to {callsPerRound} calls: {total.Accepted} accepted = {total.Results} results + {total.Failures} failures + {total.Aborted} aborted; "
+            + $"{total.Faults} faults, {total.Restarts} restarts; lost 0, duplicated 0.");
     }
 
-    private async Task<long> RunRoundAsync(int seed, int calls)
+    private async Task<Tally> RunRoundAsync(int seed, int calls)
     {
         var random = new Random(seed);
         const int Producers = 4;
@@ -160,7 +162,19 @@ public sealed class ConservationStressTests(ITestOutputHelper output)
         }
 
         await pool.DisposeAsync();
-        return Interlocked.Read(ref faults);
+        Assert.True(pool.Restarts <= Interlocked.Read(ref faults), "more restarts than faults");
+        return new Tally(acceptedCount, pool.Results.Count, pool.Failures.Count, aborted.Count, Interlocked.Read(ref faults), pool.Restarts);
+    }
+
+    private readonly record struct Tally(long Accepted, long Results, long Failures, long Aborted, long Faults, long Restarts)
+    {
+        public static Tally operator +(Tally a, Tally b) => new(
+            a.Accepted + b.Accepted,
+            a.Results + b.Results,
+            a.Failures + b.Failures,
+            a.Aborted + b.Aborted,
+            a.Faults + b.Faults,
+            a.Restarts + b.Restarts);
     }
 
     private sealed class WorkExecutor(Func<int, int> work) : IExecutor<int, int>
