@@ -7,7 +7,7 @@ using System.Globalization;
 using Parallelize;
 
 bool verbose = !args.Contains("--quiet");
-var options = ParseOptions([.. args.Where(arg => arg != "--quiet")], new()
+var options = ExampleOptions.Parse([.. args.Where(arg => arg != "--quiet")], new()
 {
     ["--executors"] = 50,
     ["--calls"] = 250,
@@ -51,24 +51,6 @@ finally
 }
 
 return 0;
-
-/// <summary>Reads <c>--name N</c> pairs over <paramref name="defaults"/>; <see langword="null"/> if anything else is passed.</summary>
-static Dictionary<string, int>? ParseOptions(string[] args, Dictionary<string, int> defaults)
-{
-    for (int i = 0; i < args.Length; i += 2)
-    {
-        if (!defaults.ContainsKey(args[i])
-            || i + 1 == args.Length
-            || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int value))
-        {
-            return null;
-        }
-
-        defaults[args[i]] = value;
-    }
-
-    return defaults;
-}
 
 /// <summary>A callable executor with a slow start-up, such as one that opens a connection.</summary>
 internal sealed class ExampleExecutor : IExecutor<int, string>, IDisposable

@@ -7,7 +7,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Parallelize;
 
-var options = ParseOptions(args, new()
+var options = ExampleOptions.Parse(args, new()
 {
     ["--executors"] = 250,
     ["--calls"] = 1000,
@@ -96,20 +96,3 @@ static int Sleeper(int milliseconds)
     return milliseconds;
 }
 
-/// <summary>Reads <c>--name N</c> pairs over <paramref name="defaults"/>; <see langword="null"/> if anything else is passed.</summary>
-static Dictionary<string, int>? ParseOptions(string[] args, Dictionary<string, int> defaults)
-{
-    for (int i = 0; i < args.Length; i += 2)
-    {
-        if (!defaults.ContainsKey(args[i])
-            || i + 1 == args.Length
-            || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int value))
-        {
-            return null;
-        }
-
-        defaults[args[i]] = value;
-    }
-
-    return defaults;
-}

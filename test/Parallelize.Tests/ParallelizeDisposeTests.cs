@@ -8,14 +8,8 @@ public sealed class ParallelizeDisposeTests
     [Fact(Timeout = Timeouts.Test)]
     public async Task Dispose_WithQueuedWork_WaitsForItThenStops()
     {
-        var gate = new Gate();
-        var pool = new Parallelize<int, int>(
-            x =>
-            {
-                gate.Pass();
-                return x;
-            },
-            count: 2);
+        var work = new GatedFunction();
+        var pool = new Parallelize<int, int>(work.Run, count: 2);
         for (int i = 0; i < 20; i++)
         {
             pool.Invoke(i);
@@ -23,7 +17,7 @@ public sealed class ParallelizeDisposeTests
 
         Task disposing = Task.Run(pool.Dispose);
         Assert.False(disposing.IsCompleted);
-        gate.Open();
+        work.Gate.Open();
         await disposing;
 
         Assert.Equal(20, pool.Results.Count);

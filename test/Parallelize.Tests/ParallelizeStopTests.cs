@@ -8,25 +8,17 @@ public sealed class ParallelizeStopTests
     [Fact(Timeout = Timeouts.Test)]
     public async Task Stop_WithQueuedInputs_ReturnsThemAsAbortedInCallOrder()
     {
-        var gate = new Gate();
-        var started = new Arrivals();
-        using var pool = new Parallelize<int, int>(
-            x =>
-            {
-                started.Arrive();
-                gate.Pass();
-                return x;
-            },
-            count: 1);
+        var work = new GatedFunction();
+        using var pool = new Parallelize<int, int>(work.Run, count: 1);
         for (int i = 1; i <= 10; i++)
         {
             pool.Invoke(i);
         }
 
-        await started.WaitForAsync(1);
+        await work.Started.WaitForAsync(1);
         Task<IReadOnlyList<int>> stopping = Task.Run(() => pool.Stop());
         await Timeouts.Until(() => pool.IsStopRequested, "Stop has closed the queue");
-        gate.Open();
+        work.Gate.Open();
         IReadOnlyList<int> aborted = await stopping;
 
         Assert.Equal([2, 3, 4, 5, 6, 7, 8, 9, 10], aborted);
@@ -114,20 +106,14 @@ public sealed class ParallelizeStopTests
     [Fact(Timeout = Timeouts.Test)]
     public async Task Stop_CalledTwice_SecondReturnsEmpty()
     {
-        var gate = new Gate();
-        using var pool = new Parallelize<int, int>(
-            x =>
-            {
-                gate.Pass();
-                return x;
-            },
-            count: 1);
+        var work = new GatedFunction();
+        using var pool = new Parallelize<int, int>(work.Run, count: 1);
         pool.Invoke(1);
         pool.Invoke(2);
 
         IReadOnlyList<int> first = await pool.StopAsync(TimeSpan.Zero);
         IReadOnlyList<int> second = await pool.StopAsync(TimeSpan.Zero);
-        gate.Open();
+        work.Gate.Open();
 
         Assert.Equal([1, 2], first);
         Assert.Empty(second);
@@ -137,25 +123,17 @@ public sealed class ParallelizeStopTests
     [Fact(Timeout = Timeouts.Test)]
     public async Task Stop_ConcurrentCalls_ExactlyOneReturnsTheAbortedInputs()
     {
-        var gate = new Gate();
-        var started = new Arrivals();
-        using var pool = new Parallelize<int, int>(
-            x =>
-            {
-                started.Arrive();
-                gate.Pass();
-                return x;
-            },
-            count: 1);
+        var work = new GatedFunction();
+        using var pool = new Parallelize<int, int>(work.Run, count: 1);
         for (int i = 0; i < 5; i++)
         {
             pool.Invoke(i);
         }
 
-        await started.WaitForAsync(1);
+        await work.Started.WaitForAsync(1);
         Task<IReadOnlyList<int>>[] stops = Enumerable.Range(0, 4).Select(_ => Task.Run(() => pool.Stop())).ToArray();
         await Timeouts.Until(() => pool.IsStopRequested, "a Stop has closed the queue");
-        gate.Open();
+        work.Gate.Open();
         IReadOnlyList<int>[] lists = await Task.WhenAll(stops);
 
         Assert.Single(lists, list => list.Count > 0);

@@ -17,27 +17,19 @@ public sealed class ParallelizeWaitTests
     [Fact(Timeout = Timeouts.Test)]
     public async Task Wait_CallsInFlight_ReturnsOnlyWhenEveryCallHasEnded()
     {
-        var gate = new Gate();
-        var started = new Arrivals();
-        using var pool = new Parallelize<int, int>(
-            x =>
-            {
-                started.Arrive();
-                gate.Pass();
-                return x;
-            },
-            count: 2);
+        var work = new GatedFunction();
+        using var pool = new Parallelize<int, int>(work.Run, count: 2);
         for (int i = 0; i < 10; i++)
         {
             pool.Invoke(i);
         }
 
-        await started.WaitForAsync(2);
+        await work.Started.WaitForAsync(2);
         Assert.False(pool.Wait(TimeSpan.Zero));
         Task waiting = pool.WaitAsync();
         Assert.False(waiting.IsCompleted);
 
-        gate.Open();
+        work.Gate.Open();
         await waiting;
         Assert.Equal(10, pool.Results.Count);
         Assert.True(await Task.Run(() => pool.Wait(Timeouts.Hang)));
@@ -75,14 +67,8 @@ public sealed class ParallelizeWaitTests
     [Fact(Timeout = Timeouts.Test)]
     public async Task WaitAsync_Cancelled_ThrowsOperationCanceled()
     {
-        var gate = new Gate();
-        using var pool = new Parallelize<int, int>(
-            x =>
-            {
-                gate.Pass();
-                return x;
-            },
-            count: 1);
+        var work = new GatedFunction();
+        using var pool = new Parallelize<int, int>(work.Run, count: 1);
         pool.Invoke(1);
         using var cts = new CancellationTokenSource();
 
@@ -90,7 +76,7 @@ public sealed class ParallelizeWaitTests
         await cts.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
-        gate.Open();
+        work.Gate.Open();
         await pool.WaitAsync();
     }
 
@@ -172,19 +158,13 @@ public sealed class ParallelizeWaitTests
     [Fact(Timeout = Timeouts.Test)]
     public async Task Wait_AfterStop_ReturnsAtOnce()
     {
-        var gate = new Gate();
-        using var pool = new Parallelize<int, int>(
-            x =>
-            {
-                gate.Pass();
-                return x;
-            },
-            count: 1);
+        var work = new GatedFunction();
+        using var pool = new Parallelize<int, int>(work.Run, count: 1);
         pool.Invoke(1);
         pool.Invoke(2);
 
         IReadOnlyList<int> aborted = await pool.StopAsync(TimeSpan.Zero);
-        gate.Open();
+        work.Gate.Open();
 
         Assert.True(await Task.Run(() => pool.Wait(TimeSpan.Zero)));
         Assert.Equal([1, 2], aborted);

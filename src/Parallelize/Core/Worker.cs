@@ -77,7 +77,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     {
         if (_source.IsAsynchronous)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static worker => _ = worker.RunAsync(), this, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static worker => _ = worker.RunAsync(sync: false), this, preferLocal: false);
         }
         else
         {
@@ -94,69 +94,53 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
 
     private void RunSync()
     {
-        _pool.EnterWorker();
-        try
-        {
-            if (!Completed(StartAsync(sync: true, cause: null)))
-            {
-                return;
-            }
-
-            while (_pool.Queue.TryTake(this, out WorkItem<TIn>? item))
-            {
-                TOut output = default!;
-                Exception? error = null;
-                try
-                {
-                    output = _call!(item.Input, _pool.CallToken);
-                }
-                catch (Exception ex)
-                {
-                    error = ex;
-                }
-
-                if (Settle(item, output, error) && !Completed(StartAsync(sync: true, error)))
-                {
-                    return;
-                }
-            }
-        }
-#pragma warning disable CA1031 // The backstop for a bug in the pool itself; see Crash.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Crash(ex);
-        }
-        finally
-        {
-            Completed(ExitAsync(sync: true));
-        }
+        // In synchronous mode nothing incomplete is ever awaited (see remarks): the loop runs to its end right here.
+        Task loop = RunAsync(sync: true);
+        Debug.Assert(loop.IsCompleted, "A synchronous-mode step awaited something incomplete.");
+        loop.GetAwaiter().GetResult();
     }
 
-    private async Task RunAsync()
+    /// <summary>The worker's loop: start the executor, then take, run and settle calls until the queue closes.</summary>
+    /// <param name="sync">Run a synchronous executor, blocking this dedicated thread; otherwise await an asynchronous one.</param>
+    private async Task RunAsync(bool sync)
     {
         _pool.EnterWorker();
         try
         {
-            if (!await StartAsync(sync: false, cause: null).ConfigureAwait(false))
+            if (!await StartAsync(sync, cause: null).ConfigureAwait(false))
             {
                 return;
             }
 
-            while (await _pool.Queue.TakeAsync(this).ConfigureAwait(false) is { } item)
+            while (true)
             {
+                WorkItem<TIn>? item;
+                if (sync)
+                {
+                    if (!_pool.Queue.TryTake(this, out item))
+                    {
+                        return;
+                    }
+                }
+                else if ((item = await _pool.Queue.TakeAsync(this).ConfigureAwait(false)) is null)
+                {
+                    return;
+                }
+
                 TOut output = default!;
                 Exception? error = null;
                 try
                 {
-                    output = await _callAsync!(item.Input, _pool.CallToken).ConfigureAwait(false);
+                    output = sync
+                        ? _call!(item.Input, _pool.CallToken)
+                        : await _callAsync!(item.Input, _pool.CallToken).ConfigureAwait(false);
                 }
                 catch (Exception ex)
                 {
                     error = ex;
                 }
 
-                if (Settle(item, output, error) && !await StartAsync(sync: false, error).ConfigureAwait(false))
+                if (Settle(item, output, error) && !await StartAsync(sync, error).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -170,7 +154,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
         }
         finally
         {
-            await ExitAsync(sync: false).ConfigureAwait(false);
+            await ExitAsync(sync).ConfigureAwait(false);
         }
     }
 
@@ -186,26 +170,6 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
         {
             _retired = true;
             _pool.OnWorkerRetired();
-        }
-    }
-
-    // In synchronous mode the shared ValueTask methods never await anything incomplete (see remarks).
-    private static T Completed<T>(ValueTask<T> task)
-    {
-        Debug.Assert(task.IsCompleted, "A synchronous-mode step awaited something incomplete.");
-        return task.IsCompleted ? task.Result : task.AsTask().GetAwaiter().GetResult();
-    }
-
-    private static void Completed(ValueTask task)
-    {
-        Debug.Assert(task.IsCompleted, "A synchronous-mode step awaited something incomplete.");
-        if (task.IsCompleted)
-        {
-            task.GetAwaiter().GetResult();
-        }
-        else
-        {
-            task.AsTask().GetAwaiter().GetResult();
         }
     }
 

@@ -36,25 +36,17 @@ public sealed class ReviewRegressionTests
     [Fact(Timeout = Timeouts.Test)]
     public async Task Stop_FinishTimeoutBeyondTimerRange_MeansNoLimitAndLosesNothing()
     {
-        var gate = new Gate();
-        var started = new Arrivals();
-        using var pool = new Parallelize<int, int>(
-            x =>
-            {
-                started.Arrive();
-                gate.Pass();
-                return x;
-            },
-            count: 1);
+        var work = new GatedFunction();
+        using var pool = new Parallelize<int, int>(work.Run, count: 1);
         for (int i = 0; i < 20; i++)
         {
             pool.Invoke(i);
         }
 
-        await started.WaitForAsync(1);
+        await work.Started.WaitForAsync(1);
         Task<IReadOnlyList<int>> stopping = pool.StopAsync(TimeSpan.MaxValue);
         await Timeouts.Until(() => pool.IsStopRequested, "Stop has begun");
-        gate.Open();
+        work.Gate.Open();
 
         Assert.Equal(Enumerable.Range(1, 19), await stopping);
         Assert.Equal([0], pool.Results);

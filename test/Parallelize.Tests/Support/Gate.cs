@@ -90,3 +90,18 @@ internal static class Timeouts
         }
     }
 }
+
+/// <summary>An executor function that reports each start, then holds its call until the test opens the gate.</summary>
+internal sealed class GatedFunction
+{
+    public Gate Gate { get; } = new();
+
+    public Arrivals Started { get; } = new();
+
+    public int Run(int input)
+    {
+        Started.Arrive();
+        Gate.Pass();
+        return input;
+    }
+}
