@@ -32,20 +32,30 @@ public sealed class PendingTrackerTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task AddAndRemove_FromManyThreads_EndIdleWithTheSignalSet()
+    public async Task Add_OnManyThreadsAtOnce_NeverReturnsWithTheIdleSignalStillSet()
     {
+        // More threads than cores, so that a thread is often preempted in the middle of Add: the first version reset
+        // the signal only on the 0 -> 1 step, and a second Add could return before that reset.
         var tracker = new PendingTracker();
+        long stale = 0;
 
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
-        {
-            for (int i = 0; i < 50_000; i++)
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Factory.StartNew(
+            () =>
             {
-                tracker.Add();
-                Assert.False(tracker.IdleTask.IsCompleted);
-                tracker.Remove(1);
-            }
-        })));
+                for (int i = 0; i < 200_000; i++)
+                {
+                    tracker.Add();
+                    if (tracker.IdleTask.IsCompleted)
+                    {
+                        Interlocked.Increment(ref stale);
+                    }
 
+                    tracker.Remove(1);
+                }
+            },
+            TaskCreationOptions.LongRunning)));
+
+        Assert.Equal(0, stale);
         Assert.Equal(0, tracker.Count);
         Assert.True(tracker.IdleTask.IsCompleted);
     }

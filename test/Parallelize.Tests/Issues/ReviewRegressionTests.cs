@@ -13,7 +13,7 @@ public sealed class ReviewRegressionTests
         long returned = 0;
         long early = 0;
 
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Factory.StartNew(
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Factory.StartNew(
             () =>
             {
                 for (int i = 0; i < 5_000; i++)
@@ -30,7 +30,7 @@ public sealed class ReviewRegressionTests
             TaskCreationOptions.LongRunning)));
 
         Assert.Equal(0, early);
-        Assert.Equal(20_000, pool.Results.Count);
+        Assert.Equal(40_000, pool.Results.Count);
     }
 
     [Fact(Timeout = Timeouts.Test)]
