@@ -114,6 +114,7 @@ public sealed partial class Parallelize<TIn, TOut>
 
         _disposing = true;
         _queue.CompleteAdding();
+        CancelQuietly(_noMoreCalls);
         return true;
     }
 
@@ -185,6 +186,7 @@ public sealed partial class Parallelize<TIn, TOut>
         TimeProvider clock = Options.TimeProvider;
         long started = clock.GetTimestamp();
         List<WorkItem<TIn>> aborted = _queue.Close();
+        CancelQuietly(_noMoreCalls);
         CancelQuietly(_stopRequested);
 
         bool finished = await WaitUntilAsync(sync, _queue.Drained, started, finishTimeout, cancellationToken).ConfigureAwait(false);
@@ -210,7 +212,13 @@ public sealed partial class Parallelize<TIn, TOut>
             _abortedLate.Clear();
         }
 
+        foreach (WorkItem<TIn> item in aborted)
+        {
+            _collector.Skip(item);
+        }
+
         _pending.Remove(aborted.Count);
+        _collector.Nudge();
         await WaitUntilAsync(sync, _pending.IdleTask, started, null, CancellationToken.None).ConfigureAwait(false);
 
         // Let idle workers leave and dispose their executors; a worker still stuck in a call past the deadline is

@@ -40,7 +40,10 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     private readonly Worker<TIn, TOut>[] _workers;
     private readonly PendingTracker _pending = new();
     private readonly ResultCollector<TIn, TOut> _collector;
-    private readonly WorkQueue<TIn> _queue = new();
+    private readonly WorkQueue<TIn> _queue;
+    private readonly SemaphoreSlim? _slots;
+    private readonly IReadOnlyList<TOut> _results;
+    private readonly CancellationTokenSource _noMoreCalls = new();
     private readonly CancellationTokenSource _stopRequested = new();
     private readonly CancellationTokenSource _callsCancelled = new();
     private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -54,9 +57,9 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     // Read without a lock on every Invoke; written once each. A call that slips past a stale read is still
     // refused by the closed queue, so the flags only make the common refusal fast and its message precise.
     private volatile bool _accepting = true;
+    private volatile bool _completed;
     private volatile bool _disposing;
     private volatile bool _disposed;
-    private long _sequence;
     private long _restarts;
     private long _disposeFaults;
     private int _liveWorkers;
@@ -72,7 +75,14 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     {
         List<Executor<TIn, TOut>> sources = ToList(executors, static executor => executor);
         Options = options ?? new ParallelizeOptions();
-        _collector = new ResultCollector<TIn, TOut>(_pending);
+        _queue = new WorkQueue<TIn>(Options.BoundedCapacity);
+        if (Options.BoundedCapacity is int capacity)
+        {
+            _slots = new SemaphoreSlim(capacity + sources.Count);
+        }
+
+        _collector = new ResultCollector<TIn, TOut>(_pending, Options, ReleaseSlot, () => _noMoreCalls.IsCancellationRequested);
+        _results = _collector.Completions is { } completions ? new Collections.OutputView<TIn, TOut>(completions) : [];
         _workers = new Worker<TIn, TOut>[sources.Count];
         for (int i = 0; i < sources.Count; i++)
         {
@@ -180,11 +190,13 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     public ParallelizeOptions Options { get; }
 
     /// <summary>
-    /// Gets the results, in completion order: a live list that the background collector appends to as calls
-    /// finish. Reading it never blocks the workers; an enumeration sees the items present when it starts.
-    /// After <see cref="Wait()"/> returns it holds one result per call that succeeded.
+    /// Gets the results, in completion order (call order with <see cref="ParallelizeOptions.OrderedResults"/>): a
+    /// live list that the background collector appends to as calls finish. Reading it never blocks the workers; an
+    /// enumeration sees the items present when it starts. After <see cref="Wait()"/> returns it holds one result per
+    /// call that succeeded. Always empty when <see cref="ParallelizeOptions.RetainResults"/> is off: results then
+    /// end in the result stream.
     /// </summary>
-    public IReadOnlyList<TOut> Results => _collector.Results;
+    public IReadOnlyList<TOut> Results => _results;
 
     /// <summary>Gets the inputs that used up their attempts (see <see cref="ParallelizeOptions.MaxAttempts"/>), with their exceptions; a live list like <see cref="Results"/>.</summary>
     public IReadOnlyList<Failure<TIn>> Failures => _collector.Failures;
@@ -221,21 +233,98 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     public Action<TIn> ToAction() =>
         Volatile.Read(ref _asAction) ?? Interlocked.CompareExchange(ref _asAction, Invoke, null) ?? _asAction;
 
-    /// <summary>Queues one call and returns at once. Any number of threads may call it at the same time.</summary>
+    /// <summary>
+    /// Queues one call and returns at once — or, when <see cref="ParallelizeOptions.BoundedCapacity"/> is set and the
+    /// queue is full, as soon as there is room. Any number of threads may call it at the same time.
+    /// </summary>
     /// <param name="input">The input.</param>
-    /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
-    /// <exception cref="InvalidOperationException">The pool has been stopped, or is faulted (every executor retired).</exception>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed (or is being disposed).</exception>
+    /// <exception cref="InvalidOperationException">The pool has been stopped or completed, or is faulted (every executor retired); also thrown to a caller blocked on a full queue when that happens.</exception>
     public void Invoke(TIn input)
     {
         ThrowIfNotAccepting();
-        var item = new WorkItem<TIn>(input, Interlocked.Increment(ref _sequence));
+        if (_queue.IsBounded)
+        {
+            try
+            {
+                _queue.WaitForRoom(Timeout.InfiniteTimeSpan, _noMoreCalls.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw RefusalException();
+            }
+        }
+
+        Accept(input);
+    }
+
+    /// <summary>Queues one call, waiting without a thread while a bounded queue is full.</summary>
+    /// <param name="input">The input.</param>
+    /// <param name="cancellationToken">Cancels the wait for room; the input is then not queued.</param>
+    /// <returns>A task that completes when the call is queued.</returns>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed (or is being disposed).</exception>
+    /// <exception cref="InvalidOperationException">The pool has been stopped or completed, or is faulted.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room.</exception>
+    public async ValueTask InvokeAsync(TIn input, CancellationToken cancellationToken = default)
+    {
+        ThrowIfNotAccepting();
+        if (_queue.IsBounded)
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _noMoreCalls.Token);
+            try
+            {
+                await _queue.WaitForRoomAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw RefusalException();
+            }
+        }
+
+        Accept(input);
+    }
+
+    /// <summary>Queues one call if a bounded queue has room now; never waits.</summary>
+    /// <param name="input">The input.</param>
+    /// <returns><see langword="true"/> if the call was queued; <see langword="false"/> if the queue was full.</returns>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed (or is being disposed).</exception>
+    /// <exception cref="InvalidOperationException">The pool has been stopped or completed, or is faulted.</exception>
+    public bool TryInvoke(TIn input)
+    {
+        ThrowIfNotAccepting();
+        if (!_queue.WaitForRoom(TimeSpan.Zero, CancellationToken.None))
+        {
+            return false;
+        }
+
+        Accept(input);
+        return true;
+    }
+
+    /// <summary>
+    /// Says that no more calls will come: later calls are refused, and the result stream ends once every call made
+    /// so far has ended. <see cref="Wait()"/>, <see cref="Stop(TimeSpan?)"/> and <see cref="Results"/> are unchanged.
+    /// Idempotent.
+    /// </summary>
+    public void Complete()
+    {
+        _completed = true;
+        _queue.CompleteAdding();
+        CancelQuietly(_noMoreCalls);
+        _collector.Nudge();
+    }
+
+    /// <summary>Queues a call that holds a place in the queue (if bounded); the caller has checked the pool accepts calls.</summary>
+    private void Accept(TIn input)
+    {
+        var item = new WorkItem<TIn>(input);
         _pending.Add();
         if (!_queue.TryEnqueue(item))
         {
-            // Stop closed the queue after the check above: the call was not accepted.
+            // Stop, Complete or Dispose closed the queue to new calls after the check: the call was not accepted.
             _pending.Remove(1);
-            ThrowIfNotAccepting();
-            throw new InvalidOperationException(StoppedMessage);
+            _collector.Nudge();
+            throw RefusalException();
         }
     }
 
@@ -273,19 +362,40 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
 
     private void ThrowIfNotAccepting()
     {
-        // Read _accepting first: Dispose sets _disposing before it stops the pool, so a call refused because of
-        // Dispose always gets ObjectDisposedException, however the reads interleave with it.
+        if (!_accepting || _completed || _disposing || _disposed || Volatile.Read(ref _fault) is not null)
+        {
+            throw RefusalException();
+        }
+    }
+
+    /// <summary>Says why a call is refused, in the order the states are entered.</summary>
+    private Exception RefusalException()
+    {
+        // Read _accepting and _completed first: Dispose sets _disposing before it completes or stops the pool, so a call
+        // refused because of Dispose always gets ObjectDisposedException, however the reads interleave with it.
         bool accepting = _accepting;
-        ObjectDisposedException.ThrowIf(_disposed || _disposing, this);
+        bool completed = _completed;
+        if (_disposed || _disposing)
+        {
+            return new ObjectDisposedException(GetType().FullName, "The pool has been disposed and accepts no more calls.");
+        }
+
         if (!accepting)
         {
-            throw new InvalidOperationException(StoppedMessage);
+            return new InvalidOperationException(StoppedMessage);
+        }
+
+        if (completed)
+        {
+            return new InvalidOperationException("Complete has been called: the pool accepts no more calls.");
         }
 
         if (Volatile.Read(ref _fault) is { } fault)
         {
-            throw new InvalidOperationException("The pool is faulted: every executor has been retired, so a new call could never run.", fault);
+            return new InvalidOperationException("The pool is faulted: every executor has been retired, so a new call could never run.", fault);
         }
+
+        return new InvalidOperationException(StoppedMessage);
     }
 
     private void ThrowIfFaulted()

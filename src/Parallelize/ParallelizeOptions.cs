@@ -23,6 +23,7 @@ public sealed record ParallelizeOptions
     private readonly TimeSpan _restartBackoff = TimeSpan.FromMilliseconds(10);
     private readonly TimeSpan _maxRestartBackoff = TimeSpan.FromSeconds(1);
     private readonly TimeProvider _timeProvider = TimeProvider.System;
+    private readonly int? _boundedCapacity;
 
     /// <summary>The longest delay .NET timers accept (about 49.7 days).</summary>
     internal static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
@@ -81,6 +82,39 @@ public sealed record ParallelizeOptions
             ? value
             : throw new ArgumentOutOfRangeException(nameof(MaxRestartBackoff), value, "MaxRestartBackoff must be zero or more and at most 4294967294 milliseconds.");
     }
+
+    /// <summary>
+    /// Gets the most calls that may be queued and not yet started. When the queue is full, <c>Invoke</c> blocks,
+    /// <c>InvokeAsync</c> waits and <c>TryInvoke</c> returns <see langword="false"/>. It also bounds the results a
+    /// bounded pool holds back: calls taken and not yet delivered (to <c>Results</c>, or to the reader of the result
+    /// stream when <see cref="RetainResults"/> is off) are at most this capacity plus the number of executors, which
+    /// bounds the reorder buffer of <see cref="OrderedResults"/> too.
+    /// </summary>
+    /// <value>At least 1, or <see langword="null"/> for no limit. The default is <see langword="null"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int? BoundedCapacity
+    {
+        get => _boundedCapacity;
+        init => _boundedCapacity = value is null or >= 1
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(BoundedCapacity), value, "BoundedCapacity must be at least 1, or null for no limit.");
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether results are kept in <c>Results</c>. Turn it off for endless streams: each result
+    /// then ends in the result stream (<c>ReadAllAsync</c> and its siblings), which has a single reader, and memory
+    /// does not grow with the number of calls.
+    /// </summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool RetainResults { get; init; } = true;
+
+    /// <summary>
+    /// Gets a value indicating whether results are delivered in call order rather than completion order. A call that
+    /// fails for good (it is in <c>Failures</c>) or is aborted by <c>Stop</c> leaves its place empty: later results
+    /// are not held back for it.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool OrderedResults { get; init; }
 
     /// <summary>Gets the clock used for the restart window, restart backoff and the finish timeout of <c>Stop</c>.</summary>
     /// <value>The default is <see cref="TimeProvider.System"/>; tests may pass a manual clock.</value>

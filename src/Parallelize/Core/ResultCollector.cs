@@ -1,51 +1,97 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Parallelize.Collections;
 
 namespace Parallelize.Core;
 
 /// <summary>
-/// The background collector: workers hand it finished calls; it appends them to <c>Results</c> or
-/// <c>Failures</c>, in completion order, and then counts them as ended.
+/// The background collector: workers hand it finished calls; it delivers them — to <c>Results</c> or, when results
+/// are not retained, to the result stream, and failures to <c>Failures</c> — in completion order or, when ordered, in
+/// call order, and then counts them as ended.
 /// </summary>
 /// <remarks>
-/// <para>Workers only enqueue to a lock-free queue and, if the collector is not already scheduled, schedule it
-/// on the thread pool. <c>_scheduled</c> is 1 from the moment a worker schedules the collector until the
-/// collector has found the queue empty and cleared it; the collector re-checks the queue after clearing, so a
-/// completion enqueued in between is never stranded. At most one collector runs at a time, which makes it the
-/// single writer that <see cref="AppendOnlyList{T}"/> requires.</para>
-/// <para>A call is counted as ended only after it is visible in <c>Results</c> or <c>Failures</c>, so
-/// <c>Wait</c> never returns before the lists hold everything it waited for. The collector runs no user code.</para>
+/// <para><b>Scheduling.</b> Workers only enqueue to a lock-free queue and, if the collector is not already
+/// scheduled, schedule it on the thread pool. <c>_scheduled</c> is 1 from the moment it is scheduled until the
+/// collector has found the queue empty and cleared it; it re-checks the queue after clearing, so an entry enqueued
+/// in between is never stranded. At most one collector runs at a time: it is the single writer that
+/// <see cref="AppendOnlyList{T}"/>, the result channel and the reorder buffer (<c>_reorder</c>, <c>_next</c>)
+/// require, which is why none of them needs a lock.</para>
+/// <para><b>Ending.</b> A call is counted as ended only after it is visible in <c>Results</c>, the result stream or
+/// <c>Failures</c>, so <c>Wait</c> never returns before they hold everything it waited for. Calls aborted by
+/// <c>Stop</c> are counted by <c>Stop</c>; in call order they arrive here as skips, so that results after them are
+/// not held back. The collector runs no user code.</para>
+/// <para><b>Readers.</b> After each batch the collector completes the current pulse task and installs a new one;
+/// a reader of the retained list takes the pulse <em>before</em> it looks at the list and the pool's state, so it
+/// cannot miss a wake-up.</para>
 /// </remarks>
 internal sealed class ResultCollector<TIn, TOut> : IThreadPoolWorkItem
 {
-    private readonly ConcurrentQueue<Completion> _completions = new();
+    private readonly ConcurrentQueue<Entry> _entries = new();
     private readonly PendingTracker _pending;
+    private readonly Action<WorkItem<TIn>> _releaseSlot;
+    private readonly Func<bool> _noMoreCalls;
+    private readonly Channel<Entry>? _stream;
+    private readonly Dictionary<long, Entry>? _reorder;
+    private TaskCompletionSource _pulse = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _next = 1;
     private int _scheduled;
 
-    public ResultCollector(PendingTracker pending) => _pending = pending;
+    public ResultCollector(PendingTracker pending, ParallelizeOptions options, Action<WorkItem<TIn>> releaseSlot, Func<bool> noMoreCalls)
+    {
+        _pending = pending;
+        _releaseSlot = releaseSlot;
+        _noMoreCalls = noMoreCalls;
+        if (options.RetainResults)
+        {
+            Completions = new AppendOnlyList<Completion<TIn, TOut>>();
+        }
+        else
+        {
+            _stream = Channel.CreateUnbounded<Entry>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        }
 
-    /// <summary>Gets the results, in completion order.</summary>
-    public AppendOnlyList<TOut> Results { get; } = new();
+        if (options.OrderedResults)
+        {
+            _reorder = [];
+        }
+    }
 
-    /// <summary>Gets the failures, in the order the inputs failed.</summary>
+    /// <summary>Gets the retained results with their inputs, in delivery order; <see langword="null"/> when results are not retained.</summary>
+    public AppendOnlyList<Completion<TIn, TOut>>? Completions { get; }
+
+    /// <summary>Gets the failures, in delivery order.</summary>
     public AppendOnlyList<Failure<TIn>> Failures { get; } = new();
+
+    /// <summary>Gets the reader of the result stream; <see langword="null"/> when results are retained.</summary>
+    public ChannelReader<Entry>? Stream => _stream?.Reader;
+
+    /// <summary>Gets a task that completes after the next batch the collector delivers (or the next nudge).</summary>
+    public Task NextPulse => Volatile.Read(ref _pulse).Task;
 
     /// <summary>Hands over a successful call.</summary>
     /// <param name="item">The item; the caller has claimed it.</param>
     /// <param name="output">Its result.</param>
-    public void AddResult(WorkItem<TIn> item, TOut output)
-    {
-        _completions.Enqueue(new Completion(item, output, failed: false));
-        Schedule();
-    }
+    public void AddResult(WorkItem<TIn> item, TOut output) => Add(new Entry(item, output, EntryKind.Result));
 
     /// <summary>Hands over an input that used up its attempts.</summary>
     /// <param name="item">The item; the caller has claimed it.</param>
-    public void AddFailure(WorkItem<TIn> item)
+    public void AddFailure(WorkItem<TIn> item) => Add(new Entry(item, default!, EntryKind.Failure));
+
+    /// <summary>Tells an ordered collector that a call was aborted, so its place is skipped. Counted as ended by the caller.</summary>
+    /// <param name="item">The aborted item.</param>
+    public void Skip(WorkItem<TIn> item)
     {
-        _completions.Enqueue(new Completion(item, default!, failed: true));
-        Schedule();
+        if (_reorder is not null)
+        {
+            Add(new Entry(item, default!, EntryKind.Skip));
+        }
     }
+
+    /// <summary>
+    /// Runs the collector once more even with nothing to deliver, so that it and the readers re-check whether the
+    /// stream has ended. It is an entry, not just a schedule, so a collector already running goes round again.
+    /// </summary>
+    public void Nudge() => Add(new Entry(null!, default!, EntryKind.Nudge));
 
     /// <inheritdoc/>
     public void Execute()
@@ -53,26 +99,67 @@ internal sealed class ResultCollector<TIn, TOut> : IThreadPoolWorkItem
         do
         {
             long ended = 0;
-            while (_completions.TryDequeue(out Completion completion))
+            while (_entries.TryDequeue(out Entry entry))
             {
-                if (completion.Failed)
+                if (entry.Kind == EntryKind.Nudge)
                 {
-                    WorkItem<TIn> item = completion.Item;
-                    Failures.Add(new Failure<TIn>(item.Input, item.Attempts, item.Errors?.ToArray() ?? []));
-                }
-                else
-                {
-                    Results.Add(completion.Output);
+                    continue;
                 }
 
-                ended++;
+                if (_reorder is null)
+                {
+                    ended += Deliver(entry);
+                    continue;
+                }
+
+                _reorder[entry.Item.Sequence] = entry;
+                while (_reorder.Remove(_next, out Entry ready))
+                {
+                    ended += Deliver(ready);
+                    _next++;
+                }
             }
 
             _pending.Remove(ended);
+            if (_stream is not null && _noMoreCalls() && _pending.Count == 0)
+            {
+                _stream.Writer.TryComplete();
+            }
+
+            Interlocked.Exchange(ref _pulse, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
             // A full fence: the emptiness check below must not move above this write (see remarks).
             Interlocked.Exchange(ref _scheduled, 0);
         }
-        while (!_completions.IsEmpty && Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0);
+        while (!_entries.IsEmpty && Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0);
+    }
+
+    private int Deliver(Entry entry)
+    {
+        WorkItem<TIn> item = entry.Item;
+        switch (entry.Kind)
+        {
+            case EntryKind.Result when Completions is not null:
+                Completions.Add(new Completion<TIn, TOut>(item.Input, entry.Output));
+                _releaseSlot(item);
+                return 1;
+            case EntryKind.Result:
+                // The reader gives the slot back when it takes the result.
+                _stream!.Writer.TryWrite(entry);
+                return 1;
+            case EntryKind.Failure:
+                Failures.Add(new Failure<TIn>(item.Input, item.Attempts, item.Errors?.ToArray() ?? []));
+                _releaseSlot(item);
+                return 1;
+            default:
+                return 0;
+        }
+    }
+
+    private void Add(Entry entry)
+    {
+        _entries.Enqueue(entry);
+        Schedule();
     }
 
     private void Schedule()
@@ -83,12 +170,22 @@ internal sealed class ResultCollector<TIn, TOut> : IThreadPoolWorkItem
         }
     }
 
-    private readonly struct Completion(WorkItem<TIn> item, TOut output, bool failed)
+    /// <summary>What the collector receives: a result, a failure, or (ordered only) the place of an aborted call.</summary>
+    internal enum EntryKind
+    {
+        Result,
+        Failure,
+        Skip,
+        Nudge,
+    }
+
+    /// <summary>One finished call on its way to the lists or the stream.</summary>
+    internal readonly struct Entry(WorkItem<TIn> item, TOut output, EntryKind kind)
     {
         public WorkItem<TIn> Item { get; } = item;
 
         public TOut Output { get; } = output;
 
-        public bool Failed { get; } = failed;
+        public EntryKind Kind { get; } = kind;
     }
 }

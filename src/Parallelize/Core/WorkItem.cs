@@ -16,14 +16,19 @@ internal sealed class WorkItem<TIn>
 
     private int _state;
 
-    public WorkItem(TIn input, long sequence)
+    public WorkItem(TIn input)
     {
         Input = input;
-        Sequence = sequence;
     }
 
-    /// <summary>Gets the position of the call in call order (1-based).</summary>
-    public long Sequence { get; }
+    /// <summary>Gets the position of the call in call order (1-based): set by the queue, under its lock, when the call is accepted.</summary>
+    public long Sequence { get; internal set; }
+
+    /// <summary>Gets or sets a value indicating whether the queued item holds a place of a bounded queue. Guarded by the queue's lock.</summary>
+    public bool HoldsPlace { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the item holds one of the pool's result slots (bounded pools only). Only the owner touches it.</summary>
+    public bool HoldsSlot { get; set; }
 
     /// <summary>Gets or sets the input; a retry may replace it. Only the owner touches it.</summary>
     public TIn Input { get; set; }

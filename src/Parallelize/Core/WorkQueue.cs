@@ -6,7 +6,12 @@ namespace Parallelize.Core;
 /// The queue of calls not yet started, and the count of calls in flight.
 /// </summary>
 /// <remarks>
-/// <para><b>Lock.</b> <c>_lock</c> guards <c>_items</c>, <c>_idle</c>, <c>_addingCompleted</c> and <c>_closed</c>, and makes
+/// <para><b>Capacity.</b> When bounded, <c>_room</c> counts the free places among calls queued and not started. A
+/// new call takes a place before it is queued (waiting, or not, as the caller chooses) and gives it back if it is
+/// refused; a worker gives a place back when it takes a call that holds one. Retries are queued without a place: they were
+/// accepted already, and refusing them could lose them. So the queue holds at most the capacity plus the retries of
+/// calls in flight, which the number of executors bounds.</para>
+/// <para><b>Lock.</b> <c>_lock</c> guards <c>_items</c>, <c>_idle</c>, <c>_sequence</c>, <c>_addingCompleted</c> and <c>_closed</c>, and makes
 /// "take an item, mark it running, publish it as the worker's <see cref="IWorkTaker{TIn}.Current"/>, count it
 /// in flight" one atomic step. So once <see cref="Close"/> has returned, every item is either in the list it
 /// returned or visible as some worker's <c>Current</c> and counted in <c>_inFlight</c>: none is in between.
@@ -16,15 +21,34 @@ namespace Parallelize.Core;
 /// whoever won <see cref="WorkItem{TIn}.TryClaim"/> once it has routed the item. <see cref="Drained"/>
 /// completes when the queue is closed and nothing is in flight.</para>
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage(
+    "Reliability",
+    "CA1001:Types that own disposable fields should be disposable",
+    Justification = "SemaphoreSlim holds no unmanaged resource unless its AvailableWaitHandle is used, which it never is here; disposing it while a refused caller may still be leaving Wait would throw at that caller.")]
 internal sealed class WorkQueue<TIn>
 {
     private readonly Lock _lock = new();
     private readonly Queue<WorkItem<TIn>> _items = new();
     private readonly Stack<IWorkTaker<TIn>> _idle = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim? _room;
+    private long _sequence;
     private bool _addingCompleted;
     private bool _closed;
     private int _inFlight;
+
+    /// <summary>Initializes a new queue.</summary>
+    /// <param name="capacity">The most calls queued and not started; <see langword="null"/> for no limit.</param>
+    public WorkQueue(int? capacity = null)
+    {
+        if (capacity is int places)
+        {
+            _room = new SemaphoreSlim(places, places);
+        }
+    }
+
+    /// <summary>Gets a value indicating whether the queue has a capacity.</summary>
+    public bool IsBounded => _room is not null;
 
     /// <summary>Gets a task that completes once the queue is closed and no taken item is unsettled.</summary>
     public Task Drained => _drained.Task;
@@ -44,10 +68,32 @@ internal sealed class WorkQueue<TIn>
     /// <summary>Gets the number of calls taken and not yet settled.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    /// <summary>Queues a new call, waking one idle worker.</summary>
-    /// <param name="item">The item.</param>
-    /// <returns><see langword="false"/> if the queue takes no new calls (completed or closed); the item was not queued.</returns>
-    public bool TryEnqueue(WorkItem<TIn> item) => TryEnqueue(item, isNew: true);
+    /// <summary>Queues a new call, waking one idle worker. On a bounded queue the caller must hold a place (see <see cref="WaitForRoom"/>).</summary>
+    /// <param name="item">The item; its <see cref="WorkItem{TIn}.Sequence"/> is set if it is accepted.</param>
+    /// <returns><see langword="false"/> if the queue takes no new calls (completed or closed); the item was not queued and its place, if any, was given back.</returns>
+    public bool TryEnqueue(WorkItem<TIn> item)
+    {
+        if (TryEnqueue(item, isNew: true))
+        {
+            return true;
+        }
+
+        _room?.Release();
+        return false;
+    }
+
+    /// <summary>Takes a place for a new call on a bounded queue, blocking while it is full.</summary>
+    /// <param name="timeout">How long to wait: <see cref="Timeout.InfiniteTimeSpan"/> to block, <see cref="TimeSpan.Zero"/> not to wait.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns><see langword="false"/> if no place came free in time.</returns>
+    public bool WaitForRoom(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _room is null || _room.Wait(timeout, cancellationToken);
+
+    /// <summary>Takes a place for a new call on a bounded queue, waiting without a thread while it is full.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task that completes when the caller holds a place.</returns>
+    public Task WaitForRoomAsync(CancellationToken cancellationToken) =>
+        _room is null ? Task.CompletedTask : _room.WaitAsync(cancellationToken);
 
     /// <summary>Queues again an item its owner took and claimed, for another attempt.</summary>
     /// <param name="item">The item.</param>
@@ -162,6 +208,12 @@ internal sealed class WorkQueue<TIn>
                 return false;
             }
 
+            if (isNew)
+            {
+                item.Sequence = ++_sequence;
+                item.HoldsPlace = _room is not null;
+            }
+
             _items.Enqueue(item);
             _idle.TryPop(out idle);
         }
@@ -180,6 +232,13 @@ internal sealed class WorkQueue<TIn>
                 item.MarkRunning();
                 taker.Current = item;
                 Interlocked.Increment(ref _inFlight);
+
+                if (item.HoldsPlace)
+                {
+                    item.HoldsPlace = false;
+                    _room!.Release();
+                }
+
                 return true;
             }
 

@@ -8,15 +8,15 @@ public sealed class WorkQueueTests
     public void Close_WithQueuedItems_ReturnsThemInQueueOrderAndRefusesMore()
     {
         var queue = new WorkQueue<string>();
-        Assert.True(queue.TryEnqueue(new WorkItem<string>("a", 1)));
-        Assert.True(queue.TryEnqueue(new WorkItem<string>("b", 2)));
+        Assert.True(queue.TryEnqueue(new WorkItem<string>("a")));
+        Assert.True(queue.TryEnqueue(new WorkItem<string>("b")));
         Assert.Equal(2, queue.Count);
 
         List<WorkItem<string>> drained = queue.Close();
 
         Assert.Equal(["a", "b"], drained.Select(i => i.Input));
         Assert.Equal(0, queue.Count);
-        Assert.False(queue.TryEnqueue(new WorkItem<string>("c", 3)));
+        Assert.False(queue.TryEnqueue(new WorkItem<string>("c")));
         Assert.True(queue.Drained.IsCompleted);
     }
 
@@ -25,7 +25,7 @@ public sealed class WorkQueueTests
     {
         var queue = new WorkQueue<int>();
         var taker = new Taker();
-        var item = new WorkItem<int>(5, 1);
+        var item = new WorkItem<int>(5);
         queue.TryEnqueue(item);
 
         Assert.True(queue.TryTake(taker, out WorkItem<int>? taken));
@@ -41,7 +41,7 @@ public sealed class WorkQueueTests
     {
         var queue = new WorkQueue<int>();
         var taker = new Taker();
-        queue.TryEnqueue(new WorkItem<int>(1, 1));
+        queue.TryEnqueue(new WorkItem<int>(1));
         Assert.True(queue.TryTake(taker, out _));
 
         queue.Close();
@@ -55,7 +55,7 @@ public sealed class WorkQueueTests
     [Fact]
     public void TryClaim_RacingClaimants_ExactlyOneWins()
     {
-        var item = new WorkItem<int>(1, 1);
+        var item = new WorkItem<int>(1);
         item.MarkRunning();
 
         bool[] wins = new bool[8];
@@ -69,7 +69,7 @@ public sealed class WorkQueueTests
     public void TryRequeue_AfterClose_FailsAndLeavesTheItemWithItsOwner()
     {
         var queue = new WorkQueue<int>();
-        var item = new WorkItem<int>(1, 1);
+        var item = new WorkItem<int>(1);
         queue.Close();
 
         Assert.False(queue.TryRequeue(item));
@@ -85,7 +85,7 @@ public sealed class WorkQueueTests
 
         ValueTask<WorkItem<int>?> waiting = queue.TakeAsync(first);
         Assert.False(waiting.IsCompleted);
-        queue.TryEnqueue(new WorkItem<int>(42, 1));
+        queue.TryEnqueue(new WorkItem<int>(42));
         Assert.Equal(42, (await waiting)!.Input);
 
         ValueTask<WorkItem<int>?> closing = queue.TakeAsync(second);

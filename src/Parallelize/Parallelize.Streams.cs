@@ -1,0 +1,127 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Parallelize.Core;
+
+namespace Parallelize;
+
+public sealed partial class Parallelize<TIn, TOut>
+{
+    private int _streamReaders;
+
+    /// <summary>
+    /// Reads finished calls — each input with its result — as they are delivered, while the pool runs. The stream
+    /// ends once no more calls can come (<see cref="Complete"/>, <see cref="Dispose"/> or <see cref="Stop(TimeSpan?)"/>)
+    /// and every call made has ended; failures are in <see cref="Failures"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the reading (not the calls).</param>
+    /// <returns>The finished calls, in delivery order (call order with <see cref="ParallelizeOptions.OrderedResults"/>).</returns>
+    /// <remarks>
+    /// <para>With <see cref="ParallelizeOptions.RetainResults"/> on (the default) the stream replays
+    /// <see cref="Results"/> from its start and follows it; any number of readers may read at once.</para>
+    /// <para>With it off, the stream is where results end: each result is delivered once, to one reader at a time,
+    /// and on a bounded pool the reader's pace holds back the workers and, through the full queue, the callers.</para>
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">Results are not retained and another reader is reading.</exception>
+    public IAsyncEnumerable<Completion<TIn, TOut>> ReadAllAsync(CancellationToken cancellationToken = default)
+    {
+        if (_collector.Stream is { } stream)
+        {
+            return ReadStreamAsync(stream, cancellationToken);
+        }
+
+        return ReadRetainedAsync(cancellationToken);
+    }
+
+    /// <summary>Reads the results as they are delivered, like <see cref="ReadAllAsync"/> without the inputs.</summary>
+    /// <param name="cancellationToken">Cancels the reading (not the calls).</param>
+    /// <returns>The results.</returns>
+    /// <exception cref="InvalidOperationException">Results are not retained and another reader is reading.</exception>
+    public async IAsyncEnumerable<TOut> ReadResultsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (Completion<TIn, TOut> completion in ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return completion.Output;
+        }
+    }
+
+    /// <summary>
+    /// Reads finished calls like <see cref="ReadAllAsync"/>, blocking the calling thread between them: the
+    /// <c>results</c> iterator of the original, which blocks until the run finishes.
+    /// </summary>
+    /// <returns>The finished calls.</returns>
+    /// <exception cref="InvalidOperationException">Results are not retained and another reader is reading, or called from inside one of this pool's own executors.</exception>
+    public IEnumerable<Completion<TIn, TOut>> ReadAll()
+    {
+        ThrowIfInsideExecutor(nameof(ReadAll));
+        return ReadAllAsync().ToBlockingEnumerable();
+    }
+
+    /// <summary>Reads the results like <see cref="ReadAll"/>, blocking between them, without the inputs.</summary>
+    /// <returns>The results.</returns>
+    /// <exception cref="InvalidOperationException">Results are not retained and another reader is reading, or called from inside one of this pool's own executors.</exception>
+    public IEnumerable<TOut> ReadResults()
+    {
+        foreach (Completion<TIn, TOut> completion in ReadAll())
+        {
+            yield return completion.Output;
+        }
+    }
+
+    /// <summary>Gets a value indicating whether the result stream has ended: no call can come and every call has ended.</summary>
+    private bool StreamEnded => _noMoreCalls.IsCancellationRequested && _pending.Count == 0;
+
+    private async IAsyncEnumerable<Completion<TIn, TOut>> ReadRetainedAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Collections.AppendOnlyList<Completion<TIn, TOut>> completions = _collector.Completions!;
+        int next = 0;
+        while (true)
+        {
+            // Take the pulse before looking, so a delivery after the look wakes the wait below.
+            Task pulse = _collector.NextPulse;
+            bool ended = StreamEnded;
+            int count = completions.Count;
+            while (next < count)
+            {
+                yield return completions[next++];
+            }
+
+            if (ended)
+            {
+                yield break;
+            }
+
+            await pulse.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async IAsyncEnumerable<Completion<TIn, TOut>> ReadStreamAsync(
+        ChannelReader<ResultCollector<TIn, TOut>.Entry> stream,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        EnterSingleReader();
+        try
+        {
+            while (await stream.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (stream.TryRead(out ResultCollector<TIn, TOut>.Entry entry))
+                {
+                    ReleaseSlot(entry.Item);
+                    yield return new Completion<TIn, TOut>(entry.Item.Input, entry.Output);
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _streamReaders, 0);
+        }
+    }
+
+    private void EnterSingleReader()
+    {
+        if (Interlocked.Exchange(ref _streamReaders, 1) != 0)
+        {
+            throw new InvalidOperationException(
+                "Results are not retained (RetainResults is off), so the result stream has a single reader, and another reader is reading it.");
+        }
+    }
+}
