@@ -10,7 +10,7 @@ public sealed partial class Parallelize<TIn, TOut>
     /// until <paramref name="finishTimeout"/>, then cancels their token and aborts any still running (a result
     /// that arrives later is discarded). Executors are then disposed.
     /// </summary>
-    /// <param name="finishTimeout">How long calls in flight may take to finish; <see langword="null"/>, <see cref="Timeout.InfiniteTimeSpan"/> or anything longer than a timer supports (about 49.7 days, e.g. <see cref="TimeSpan.MaxValue"/>) for no limit; <see cref="TimeSpan.Zero"/> to abort them at once.</param>
+    /// <param name="finishTimeout">How long calls in flight may take to finish; <see langword="null"/>, <see cref="Timeout.InfiniteTimeSpan"/> or anything longer than a wait supports (about 24.8 days, e.g. <see cref="TimeSpan.MaxValue"/>) for no limit; <see cref="TimeSpan.Zero"/> to abort them at once.</param>
     /// <returns>
     /// The aborted inputs, in call order. Every other input is in <see cref="Results"/> or <see cref="Failures"/>
     /// by the time this returns. Idempotent: after <see cref="Wait()"/> or a first <c>Stop</c> it returns an
@@ -220,6 +220,7 @@ public sealed partial class Parallelize<TIn, TOut>
         _pending.Remove(aborted.Count);
         _collector.Nudge();
         await WaitUntilAsync(sync, _pending.IdleTask, started, null, CancellationToken.None).ConfigureAwait(false);
+        _collector.Shutdown();
 
         // Let idle workers leave and dispose their executors; a worker still stuck in a call past the deadline is
         // abandoned and disposes its executor when that call returns.
@@ -273,7 +274,7 @@ public sealed partial class Parallelize<TIn, TOut>
         }
 
         TimeProvider clock = Options.TimeProvider;
-        bool unlimited = timeout is null || timeout == Timeout.InfiniteTimeSpan || timeout > ParallelizeOptions.MaxTimerDelay;
+        bool unlimited = timeout is null || timeout == Timeout.InfiniteTimeSpan || timeout > ParallelizeOptions.MaxWait;
         TimeSpan left = unlimited ? Timeout.InfiniteTimeSpan : timeout!.Value - clock.GetElapsedTime(started);
         if (!unlimited && left <= TimeSpan.Zero)
         {

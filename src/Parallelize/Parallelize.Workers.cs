@@ -35,10 +35,7 @@ public sealed partial class Parallelize<TIn, TOut>
 
     internal void OnRestart() => Interlocked.Increment(ref _restarts);
 
-    /// <summary>Gets the result slots of a bounded pool (see <see cref="ParallelizeOptions.BoundedCapacity"/>); <see langword="null"/> when unbounded.</summary>
-    internal SemaphoreSlim? Slots => _slots;
-
-    /// <summary>Gives back the result slot an item holds, if any: its result or failure has been delivered, or it left for a retry.</summary>
+    /// <summary>Gives back the result slot an item holds, if any: its result or failure has been delivered (or it was refused).</summary>
     internal void ReleaseSlot(WorkItem<TIn> item)
     {
         if (item.HoldsSlot)

@@ -95,6 +95,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
             _workers[i] = new Worker<TIn, TOut>(this, sources[i], i);
         }
 
+        _collector.Start();
         _liveWorkers = _workers.Length;
         _runningWorkers = _workers.Length;
         foreach (Worker<TIn, TOut> worker in _workers)
@@ -243,19 +244,19 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     public void Invoke(TIn input)
     {
         ThrowIfNotAccepting();
-        if (_queue.IsBounded)
+        bool slot = false;
+        try
         {
-            try
-            {
-                _queue.WaitForRoom(Timeout.InfiniteTimeSpan, _noMoreCalls.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw RefusalException();
-            }
+            slot = _slots?.Wait(Timeout.Infinite, _noMoreCalls.Token) ?? false;
+            _queue.WaitForRoom(Timeout.InfiniteTimeSpan, _noMoreCalls.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            ReleaseSlot(slot);
+            throw RefusalException();
         }
 
-        Accept(input);
+        Accept(input, slot);
     }
 
     /// <summary>Queues one call, waiting without a thread while a bounded queue is full.</summary>
@@ -268,20 +269,29 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     public async ValueTask InvokeAsync(TIn input, CancellationToken cancellationToken = default)
     {
         ThrowIfNotAccepting();
-        if (_queue.IsBounded)
+        bool slot = false;
+        if (_slots is not null)
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _noMoreCalls.Token);
             try
             {
+                await _slots.WaitAsync(linked.Token).ConfigureAwait(false);
+                slot = true;
                 await _queue.WaitForRoomAsync(linked.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
+                ReleaseSlot(slot);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+
                 throw RefusalException();
             }
         }
 
-        Accept(input);
+        Accept(input, slot);
     }
 
     /// <summary>Queues one call if a bounded queue has room now; never waits.</summary>
@@ -292,12 +302,19 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     public bool TryInvoke(TIn input)
     {
         ThrowIfNotAccepting();
-        if (!_queue.WaitForRoom(TimeSpan.Zero, CancellationToken.None))
+        bool slot = _slots?.Wait(0) ?? false;
+        if (_slots is not null && !slot)
         {
             return false;
         }
 
-        Accept(input);
+        if (!_queue.WaitForRoom(TimeSpan.Zero, CancellationToken.None))
+        {
+            ReleaseSlot(slot);
+            return false;
+        }
+
+        Accept(input, slot);
         return true;
     }
 
@@ -314,17 +331,26 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
         _collector.Nudge();
     }
 
-    /// <summary>Queues a call that holds a place in the queue (if bounded); the caller has checked the pool accepts calls.</summary>
-    private void Accept(TIn input)
+    /// <summary>Queues a call that holds its place in the queue and its result slot (if bounded); the caller has checked the pool accepts calls.</summary>
+    private void Accept(TIn input, bool slot)
     {
-        var item = new WorkItem<TIn>(input);
+        var item = new WorkItem<TIn>(input) { HoldsSlot = slot };
         _pending.Add();
         if (!_queue.TryEnqueue(item))
         {
             // Stop, Complete or Dispose closed the queue to new calls after the check: the call was not accepted.
             _pending.Remove(1);
+            ReleaseSlot(item);
             _collector.Nudge();
             throw RefusalException();
+        }
+    }
+
+    private void ReleaseSlot(bool slot)
+    {
+        if (slot)
+        {
+            _slots!.Release();
         }
     }
 

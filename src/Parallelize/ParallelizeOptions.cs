@@ -28,6 +28,9 @@ public sealed record ParallelizeOptions
     /// <summary>The longest delay .NET timers accept (about 49.7 days).</summary>
     internal static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
+    /// <summary>The longest timed wait every .NET wait primitive accepts (about 24.8 days); longer waits are treated as unlimited.</summary>
+    internal static readonly TimeSpan MaxWait = TimeSpan.FromMilliseconds(int.MaxValue);
+
     /// <summary>Gets the number of times one input may be tried before it goes to <c>Failures</c>.</summary>
     /// <value>At least 1. The default is 3.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
@@ -85,10 +88,11 @@ public sealed record ParallelizeOptions
 
     /// <summary>
     /// Gets the most calls that may be queued and not yet started. When the queue is full, <c>Invoke</c> blocks,
-    /// <c>InvokeAsync</c> waits and <c>TryInvoke</c> returns <see langword="false"/>. It also bounds the results a
-    /// bounded pool holds back: calls taken and not yet delivered (to <c>Results</c>, or to the reader of the result
-    /// stream when <see cref="RetainResults"/> is off) are at most this capacity plus the number of executors, which
-    /// bounds the reorder buffer of <see cref="OrderedResults"/> too.
+    /// <c>InvokeAsync</c> waits and <c>TryInvoke</c> returns <see langword="false"/>. A bounded pool also limits the
+    /// calls accepted and not yet delivered (queued, running, waiting in the reorder buffer of
+    /// <see cref="OrderedResults"/>, or unread in the result stream when <see cref="RetainResults"/> is off) to this
+    /// capacity plus the number of executors, so memory stays flat however long the stream, and a slow reader of the
+    /// stream holds back the callers. The reorder buffer never holds more than that either.
     /// </summary>
     /// <value>At least 1, or <see langword="null"/> for no limit. The default is <see langword="null"/>.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>

@@ -84,8 +84,29 @@ public sealed class ConservationStressTests(ITestOutputHelper output)
             });
         }
 
-        var options = new ParallelizeOptions { MaxRestarts = int.MaxValue, RestartBackoff = TimeSpan.Zero };
+        var options = new ParallelizeOptions
+        {
+            MaxRestarts = int.MaxValue,
+            RestartBackoff = TimeSpan.Zero,
+            BoundedCapacity = random.Next(0, 3) == 0 ? null : random.Next(1, 64),
+            OrderedResults = random.Next(0, 2) == 0,
+            RetainResults = random.Next(0, 2) == 0,
+        };
         var pool = new Parallelize<int, int>(sources, options);
+
+        // Without retained results, results end in the stream: read it all, as a user must.
+        Task<List<int>> streamed = options.RetainResults
+            ? Task.FromResult(new List<int>())
+            : Task.Run(async () =>
+            {
+                var list = new List<int>();
+                await foreach (int result in pool.ReadResultsAsync())
+                {
+                    list.Add(result);
+                }
+
+                return list;
+            });
         var accepted = new bool[calls];
         int acceptedCount = 0;
         using var start = new Barrier(Producers + 1);
@@ -127,8 +148,20 @@ public sealed class ConservationStressTests(ITestOutputHelper output)
             await Task.WhenAll(producers);
         }
 
+        pool.Complete();
+        List<int> results = options.RetainResults ? [.. pool.Results] : await streamed;
+        if (options.OrderedResults)
+        {
+            // Call order: each producer calls in increasing input order.
+            for (int p = 0; p < Producers; p++)
+            {
+                int[] mine = results.Where(input => input % Producers == p).ToArray();
+                Assert.True(mine.SequenceEqual(mine.Order()), $"seed {seed}: ordered results are not in call order");
+            }
+        }
+
         var seen = new int[calls];
-        foreach (int input in pool.Results)
+        foreach (int input in results)
         {
             seen[input]++;
         }
@@ -149,11 +182,11 @@ public sealed class ConservationStressTests(ITestOutputHelper output)
             int expected = accepted[input] ? 1 : 0;
             if (seen[input] != expected)
             {
-                Assert.Fail($"seed {seed}: input {input} was accepted={accepted[input]} but ended in {seen[input]} places (executors {executors}, stop after {stopAfter}, finish timeout {finishTimeout?.ToString() ?? "none"}).");
+                Assert.Fail($"seed {seed}: input {input} was accepted={accepted[input]} but ended in {seen[input]} places (executors {executors}, stop after {stopAfter}, finish timeout {finishTimeout?.ToString() ?? "none"}, {options}).");
             }
         }
 
-        Assert.Equal(acceptedCount, pool.Results.Count + pool.Failures.Count + aborted.Count);
+        Assert.Equal(acceptedCount, results.Count + pool.Failures.Count + aborted.Count);
         // Call order: each producer calls in increasing input order, so its inputs must stay in that order.
         for (int p = 0; p < Producers; p++)
         {
@@ -163,7 +196,7 @@ public sealed class ConservationStressTests(ITestOutputHelper output)
 
         await pool.DisposeAsync();
         Assert.True(pool.Restarts <= Interlocked.Read(ref faults), "more restarts than faults");
-        return new Tally(acceptedCount, pool.Results.Count, pool.Failures.Count, aborted.Count, Interlocked.Read(ref faults), pool.Restarts);
+        return new Tally(acceptedCount, results.Count, pool.Failures.Count, aborted.Count, Interlocked.Read(ref faults), pool.Restarts);
     }
 
     private readonly record struct Tally(long Accepted, long Results, long Failures, long Aborted, long Faults, long Restarts)

@@ -10,12 +10,17 @@ namespace Parallelize.Core;
 /// call order, and then counts them as ended.
 /// </summary>
 /// <remarks>
-/// <para><b>Scheduling.</b> Workers only enqueue to a lock-free queue and, if the collector is not already
-/// scheduled, schedule it on the thread pool. <c>_scheduled</c> is 1 from the moment it is scheduled until the
-/// collector has found the queue empty and cleared it; it re-checks the queue after clearing, so an entry enqueued
-/// in between is never stranded. At most one collector runs at a time: it is the single writer that
+/// <para><b>Thread.</b> The collector runs on a dedicated background thread, not on the thread pool: callers that
+/// block in <c>Wait</c>, <c>Stop</c> or <c>Dispose</c> on thread-pool threads (many requests of a web server, say)
+/// must never be waiting for a collector that needs one of those threads. That thread is the single writer that
 /// <see cref="AppendOnlyList{T}"/>, the result channel and the reorder buffer (<c>_reorder</c>, <c>_next</c>)
-/// require, which is why none of them needs a lock.</para>
+/// require, which is why none of them needs a lock. It ends when the pool has stopped and it has delivered
+/// everything.</para>
+/// <para><b>Waking.</b> Workers only enqueue to a lock-free queue and wake the thread if it sleeps. Before sleeping
+/// the thread sets <c>_sleeping</c> and then looks at the queue once more; a worker enqueues and then reads
+/// <c>_sleeping</c>. Both steps are full fences, so either the thread sees the entry or the worker sees it asleep and
+/// wakes it: no entry is stranded. Only the worker that changes <c>_sleeping</c> from 1 to 0 releases <c>_wake</c>, so
+/// its count never exceeds one.</para>
 /// <para><b>Ending.</b> A call is counted as ended only after it is visible in <c>Results</c>, the result stream or
 /// <c>Failures</c>, so <c>Wait</c> never returns before they hold everything it waited for. Calls aborted by
 /// <c>Stop</c> are counted by <c>Stop</c>; in call order they arrive here as skips, so that results after them are
@@ -24,7 +29,11 @@ namespace Parallelize.Core;
 /// a reader of the retained list takes the pulse <em>before</em> it looks at the list and the pool's state, so it
 /// cannot miss a wake-up.</para>
 /// </remarks>
-internal sealed class ResultCollector<TIn, TOut> : IThreadPoolWorkItem
+[System.Diagnostics.CodeAnalysis.SuppressMessage(
+    "Reliability",
+    "CA1001:Types that own disposable fields should be disposable",
+    Justification = "SemaphoreSlim holds no unmanaged resource unless its AvailableWaitHandle is used, which it never is here.")]
+internal sealed class ResultCollector<TIn, TOut>
 {
     private readonly ConcurrentQueue<Entry> _entries = new();
     private readonly PendingTracker _pending;
@@ -32,9 +41,11 @@ internal sealed class ResultCollector<TIn, TOut> : IThreadPoolWorkItem
     private readonly Func<bool> _noMoreCalls;
     private readonly Channel<Entry>? _stream;
     private readonly Dictionary<long, Entry>? _reorder;
+    private readonly SemaphoreSlim _wake = new(0);
     private TaskCompletionSource _pulse = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _next = 1;
-    private int _scheduled;
+    private int _sleeping;
+    private volatile bool _shuttingDown;
 
     public ResultCollector(PendingTracker pending, ParallelizeOptions options, Action<WorkItem<TIn>> releaseSlot, Func<bool> noMoreCalls)
     {
@@ -93,45 +104,81 @@ internal sealed class ResultCollector<TIn, TOut> : IThreadPoolWorkItem
     /// </summary>
     public void Nudge() => Add(new Entry(null!, default!, EntryKind.Nudge));
 
-    /// <inheritdoc/>
-    public void Execute()
+    /// <summary>Starts the collector's thread.</summary>
+    public void Start()
     {
-        do
+        var thread = new Thread(static state => ((ResultCollector<TIn, TOut>)state!).Run())
         {
-            long ended = 0;
-            while (_entries.TryDequeue(out Entry entry))
+            IsBackground = true,
+            Name = "Parallelize collector",
+        };
+        thread.UnsafeStart(this);
+    }
+
+    /// <summary>Ends the collector's thread once it has delivered everything handed to it so far.</summary>
+    public void Shutdown()
+    {
+        _shuttingDown = true;
+        Nudge();
+    }
+
+    private void Run()
+    {
+        while (true)
+        {
+            DeliverAll();
+            if (_shuttingDown && _entries.IsEmpty)
             {
-                if (entry.Kind == EntryKind.Nudge)
-                {
-                    continue;
-                }
-
-                if (_reorder is null)
-                {
-                    ended += Deliver(entry);
-                    continue;
-                }
-
-                _reorder[entry.Item.Sequence] = entry;
-                while (_reorder.Remove(_next, out Entry ready))
-                {
-                    ended += Deliver(ready);
-                    _next++;
-                }
+                return;
             }
 
-            _pending.Remove(ended);
-            if (_stream is not null && _noMoreCalls() && _pending.Count == 0)
+            Interlocked.Exchange(ref _sleeping, 1);
+            if (!_entries.IsEmpty)
             {
-                _stream.Writer.TryComplete();
+                if (Interlocked.Exchange(ref _sleeping, 0) == 0)
+                {
+                    // A worker saw us asleep and released the semaphore: take that release so the count stays 0 or 1.
+                    _wake.Wait();
+                }
+
+                continue;
             }
 
-            Interlocked.Exchange(ref _pulse, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-
-            // A full fence: the emptiness check below must not move above this write (see remarks).
-            Interlocked.Exchange(ref _scheduled, 0);
+            _wake.Wait();
         }
-        while (!_entries.IsEmpty && Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0);
+    }
+
+    private void DeliverAll()
+    {
+        long ended = 0;
+        while (_entries.TryDequeue(out Entry entry))
+        {
+            if (entry.Kind == EntryKind.Nudge)
+            {
+                continue;
+            }
+
+            if (_reorder is null)
+            {
+                ended += Deliver(entry);
+                continue;
+            }
+
+            _reorder[entry.Item.Sequence] = entry;
+            while (_reorder.Remove(_next, out Entry ready))
+            {
+                ended += Deliver(ready);
+                _next++;
+            }
+        }
+
+        _pending.Remove(ended);
+        if (_stream is not null && _noMoreCalls() && _pending.Count == 0)
+        {
+            _stream.Writer.TryComplete();
+        }
+
+        Interlocked.Exchange(ref _pulse, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     private int Deliver(Entry entry)
@@ -159,14 +206,12 @@ internal sealed class ResultCollector<TIn, TOut> : IThreadPoolWorkItem
     private void Add(Entry entry)
     {
         _entries.Enqueue(entry);
-        Schedule();
-    }
 
-    private void Schedule()
-    {
-        if (Volatile.Read(ref _scheduled) == 0 && Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
+        // The enqueue must be visible before _sleeping is read (see Waking in the remarks).
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _sleeping) == 1 && Interlocked.Exchange(ref _sleeping, 0) == 1)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            _wake.Release();
         }
     }
 

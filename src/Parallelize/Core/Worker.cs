@@ -114,8 +114,6 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
 
             while (true)
             {
-                // A bounded pool limits the calls taken and not yet delivered (see ParallelizeOptions.BoundedCapacity).
-                bool slot = await TakeSlotAsync(sync).ConfigureAwait(false);
                 WorkItem<TIn>? item;
                 if (sync)
                 {
@@ -128,15 +126,8 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
 
                 if (item is null)
                 {
-                    if (slot)
-                    {
-                        _pool.Slots!.Release();
-                    }
-
                     return;
                 }
-
-                item.HoldsSlot = slot;
 
                 TOut output = default!;
                 Exception? error = null;
@@ -181,35 +172,6 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
         {
             _retired = true;
             _pool.OnWorkerRetired();
-        }
-    }
-
-    /// <summary>Takes a result slot of a bounded pool, waiting while all are held; stops waiting when the pool stops.</summary>
-    /// <returns><see langword="true"/> if a slot was taken.</returns>
-    private async ValueTask<bool> TakeSlotAsync(bool sync)
-    {
-        if (_pool.Slots is not { } slots)
-        {
-            return false;
-        }
-
-        try
-        {
-            if (sync)
-            {
-                slots.Wait(_pool.StopToken);
-            }
-            else
-            {
-                await slots.WaitAsync(_pool.StopToken).ConfigureAwait(false);
-            }
-
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping: the queue is closed, so the take that follows ends the loop.
-            return false;
         }
     }
 
@@ -270,15 +232,10 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
         {
             _pool.Collector.AddFailure(item);
         }
-        else
+        else if (!queue.TryRequeue(item))
         {
-            // The slot goes with the call it was taken for; the next taker takes its own.
-            _pool.ReleaseSlot(item);
-            if (!queue.TryRequeue(item))
-            {
-                // The pool is stopping: the call can have no further attempt, so it is aborted.
-                _pool.AbortLate(item);
-            }
+            // The pool is stopping: the call can have no further attempt, so it is aborted.
+            _pool.AbortLate(item);
         }
 
         queue.Complete();

@@ -53,6 +53,29 @@ public sealed class ReviewRegressionTests
         Assert.True(pool.Wait(TimeSpan.Zero));
     }
 
+    [Theory(Timeout = Timeouts.Test)]
+    [InlineData(25)]
+    [InlineData(49)]
+    public async Task Stop_SynchronousWithFinishTimeoutBeyondWaitRange_MeansNoLimitAndLosesNothing(int days)
+    {
+        // Task.Wait rejects more than int.MaxValue milliseconds (about 24.8 days); the synchronous Stop used to throw
+        // after it had closed the queue, losing the queued calls.
+        var work = new GatedFunction();
+        using var pool = new Parallelize<int, int>(work.Run, count: 1);
+        for (int i = 0; i < 5; i++)
+        {
+            pool.Invoke(i);
+        }
+
+        await work.Started.WaitForAsync(1);
+        Task<IReadOnlyList<int>> stopping = Task.Run(() => pool.Stop(TimeSpan.FromDays(days)));
+        await Timeouts.Until(() => pool.IsStopRequested, "Stop has begun");
+        work.Gate.Open();
+
+        Assert.Equal([1, 2, 3, 4], await stopping);
+        Assert.Equal([0], pool.Results);
+    }
+
     [Fact(Timeout = Timeouts.Test)]
     public async Task Dispose_WhileAnotherThreadInvokes_EveryAcceptedCallEndsInResults()
     {
