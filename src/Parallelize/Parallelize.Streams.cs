@@ -24,12 +24,43 @@ public sealed partial class Parallelize<TIn, TOut>
     /// <exception cref="InvalidOperationException">Results are not retained and another reader is reading.</exception>
     public IAsyncEnumerable<Completion<TIn, TOut>> ReadAllAsync(CancellationToken cancellationToken = default)
     {
-        if (_collector.Stream is { } stream)
+        if (_collector.Stream is not null)
         {
-            return ReadStreamAsync(stream, cancellationToken);
+            return ReadStreamAsync(cancellationToken);
         }
 
         return ReadRetainedAsync(cancellationToken);
+    }
+
+    /// <summary>Reads the result stream of a pool that does not retain results, failures included at their place.</summary>
+    /// <returns>Each delivered call: a result, or a failure (<see cref="Failure{TIn}"/> set).</returns>
+    internal async IAsyncEnumerable<(Completion<TIn, TOut> Result, Failure<TIn>? Failure)> ReadStreamWithFailuresAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ChannelReader<ResultCollector<TIn, TOut>.Entry> stream = _collector.Stream!;
+        EnterSingleReader();
+        try
+        {
+            while (await stream.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (stream.TryRead(out ResultCollector<TIn, TOut>.Entry entry))
+                {
+                    WorkItem<TIn> item = entry.Item;
+                    if (entry.Kind == ResultCollector<TIn, TOut>.EntryKind.Failure)
+                    {
+                        yield return (default, new Failure<TIn>(item.Input, item.Attempts, item.Errors?.ToArray() ?? []));
+                        continue;
+                    }
+
+                    ReleaseSlot(item);
+                    yield return (new Completion<TIn, TOut>(item.Input, entry.Output), null);
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _streamReaders, 0);
+        }
     }
 
     /// <summary>Reads the results as they are delivered, like <see cref="ReadAllAsync"/> without the inputs.</summary>
@@ -94,25 +125,14 @@ public sealed partial class Parallelize<TIn, TOut>
         }
     }
 
-    private async IAsyncEnumerable<Completion<TIn, TOut>> ReadStreamAsync(
-        ChannelReader<ResultCollector<TIn, TOut>.Entry> stream,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<Completion<TIn, TOut>> ReadStreamAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        EnterSingleReader();
-        try
+        await foreach ((Completion<TIn, TOut> result, Failure<TIn>? failure) in ReadStreamWithFailuresAsync(cancellationToken).ConfigureAwait(false))
         {
-            while (await stream.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            if (failure is null)
             {
-                while (stream.TryRead(out ResultCollector<TIn, TOut>.Entry entry))
-                {
-                    ReleaseSlot(entry.Item);
-                    yield return new Completion<TIn, TOut>(entry.Item.Input, entry.Output);
-                }
+                yield return result;
             }
-        }
-        finally
-        {
-            Volatile.Write(ref _streamReaders, 0);
         }
     }
 

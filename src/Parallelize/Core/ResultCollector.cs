@@ -197,6 +197,10 @@ internal sealed class ResultCollector<TIn, TOut>
             case EntryKind.Failure:
                 Failures.Add(new Failure<TIn>(item.Input, item.Attempts, item.Errors?.ToArray() ?? []));
                 _releaseSlot(item);
+
+                // The stream carries failures at their place too (its public readers skip them), so that a map can
+                // fail exactly where the failed input was.
+                _stream?.Writer.TryWrite(entry);
                 return 1;
             default:
                 return 0;
