@@ -1,0 +1,326 @@
+using System.Threading.Channels;
+
+namespace Parallelize.Pipelines;
+
+/// <summary>Where a stage (or the source) sends its items: the next stage's pool, or the final sequential stage.</summary>
+/// <remarks>
+/// A sink never throws because it is stopped: an item it can no longer take is recorded as aborted <em>by it</em>, so
+/// every item that left one stage is accounted for by the next.
+/// </remarks>
+internal interface IStageSink<in T>
+{
+    /// <summary>Sends one item, blocking while the sink is full.</summary>
+    void Post(T item);
+
+    /// <summary>Sends one item, waiting without a thread while the sink is full.</summary>
+    ValueTask PostAsync(T item);
+
+    /// <summary>Says that no more items will come.</summary>
+    void Complete();
+}
+
+/// <summary>One running stage of a pipeline, as the runner sees it.</summary>
+internal abstract class RunningStage(string name) : IAsyncDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly List<object?> _refused = [];
+    private long _completed;
+
+    public string Name { get; } = name;
+
+    /// <summary>Gets a task that completes once the stage has passed on everything and completed its sink.</summary>
+    public abstract Task Finished { get; }
+
+    /// <summary>Stops the stage at once, aborting its queued and running inputs.</summary>
+    public abstract Task StopAsync();
+
+    public abstract StageReport Report();
+
+    public abstract ValueTask DisposeAsync();
+
+    protected long Completed => Interlocked.Read(ref _completed);
+
+    protected void CountCompleted() => Interlocked.Increment(ref _completed);
+
+    protected void Refuse(object? item)
+    {
+        lock (_lock)
+        {
+            _refused.Add(item);
+        }
+    }
+
+    protected List<object?> Refused()
+    {
+        lock (_lock)
+        {
+            return [.. _refused];
+        }
+    }
+
+    protected static List<Failure<object?>> Erase<TIn>(IReadOnlyList<Failure<TIn>> failures) =>
+        [.. failures.Select(static f => new Failure<object?>(f.Input, f.Attempts, f.Exceptions))];
+}
+
+/// <summary>A stage that maps each input to one output through a pool, passing outputs on in its delivery order.</summary>
+internal sealed class MapStage<TIn, TOut> : RunningStage, IStageSink<TIn>
+{
+    private readonly Parallelize<TIn, TOut> _pool;
+    private readonly IStageSink<TOut> _next;
+    private readonly Task _forwarding;
+    private IReadOnlyList<TIn> _aborted = [];
+
+    public MapStage(string name, List<Executor<TIn, TOut>> executors, ParallelizeOptions options, IStageSink<TOut> next)
+        : base(name)
+    {
+        _pool = new Parallelize<TIn, TOut>(executors, options);
+        _next = next;
+        _forwarding = Task.Run(ForwardAsync);
+    }
+
+    public override Task Finished => _forwarding;
+
+    public void Post(TIn item)
+    {
+        try
+        {
+            _pool.Invoke(item);
+        }
+        catch (InvalidOperationException)
+        {
+            Refuse(item);
+        }
+    }
+
+    public async ValueTask PostAsync(TIn item)
+    {
+        try
+        {
+            await _pool.InvokeAsync(item).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            Refuse(item);
+        }
+    }
+
+    public void Complete() => _pool.Complete();
+
+    public override async Task StopAsync() => _aborted = await _pool.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+
+    public override StageReport Report() =>
+        new(Name, Completed, [.. Refused(), .. _aborted.Select(static input => (object?)input)], Erase(_pool.Failures));
+
+    public override ValueTask DisposeAsync() => _pool.DisposeAsync();
+
+    private async Task ForwardAsync()
+    {
+        try
+        {
+            await foreach ((Completion<TIn, TOut> result, Failure<TIn>? failure) in _pool.ReadStreamWithFailuresAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                if (failure is null)
+                {
+                    CountCompleted();
+                    await _next.PostAsync(result.Output).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            _next.Complete();
+        }
+    }
+}
+
+/// <summary>
+/// A stage that expands each input into many outputs, sending each on as soon as it is produced, from the executor's
+/// own thread; outputs of different inputs interleave. An input is tried once: a retry would send its first outputs twice.
+/// </summary>
+internal sealed class ManyStage<TIn, TOut> : RunningStage, IStageSink<TIn>
+{
+    private readonly Parallelize<TIn, long> _pool;
+    private readonly IStageSink<TOut> _next;
+    private readonly Task _draining;
+    private IReadOnlyList<TIn> _aborted = [];
+
+    public ManyStage(string name, Func<TIn, IEnumerable<TOut>> expand, int degreeOfParallelism, ParallelizeOptions options, IStageSink<TOut> next)
+        : base(name)
+    {
+        _next = next;
+        Func<TIn, CancellationToken, long> executor = (input, cancellationToken) =>
+        {
+            long sent = 0;
+            foreach (TOut output in expand(input))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                _next.Post(output);
+                sent++;
+            }
+
+            return sent;
+        };
+        _pool = new Parallelize<TIn, long>(executor, degreeOfParallelism, options);
+        _draining = Task.Run(DrainAsync);
+    }
+
+    public override Task Finished => _draining;
+
+    public void Post(TIn item)
+    {
+        try
+        {
+            _pool.Invoke(item);
+        }
+        catch (InvalidOperationException)
+        {
+            Refuse(item);
+        }
+    }
+
+    public async ValueTask PostAsync(TIn item)
+    {
+        try
+        {
+            await _pool.InvokeAsync(item).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            Refuse(item);
+        }
+    }
+
+    public void Complete() => _pool.Complete();
+
+    public override async Task StopAsync() => _aborted = await _pool.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+
+    public override StageReport Report() =>
+        new(Name, Completed, [.. Refused(), .. _aborted.Select(static input => (object?)input)], Erase(_pool.Failures));
+
+    public override ValueTask DisposeAsync() => _pool.DisposeAsync();
+
+    private async Task DrainAsync()
+    {
+        try
+        {
+            await foreach ((_, Failure<TIn>? failure) in _pool.ReadStreamWithFailuresAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                if (failure is null)
+                {
+                    CountCompleted();
+                }
+            }
+        }
+        finally
+        {
+            _next.Complete();
+        }
+    }
+}
+
+/// <summary>The final, sequential stage: a bounded buffer that one consumer reads, one item at a time.</summary>
+internal sealed class FinalStage<T> : RunningStage, IStageSink<T>
+{
+    private readonly Channel<T> _buffer;
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private List<object?> _aborted = [];
+    private List<Failure<object?>> _failures = [];
+    private volatile bool _stopped;
+
+    public FinalStage(string name, int capacity)
+        : base(name)
+    {
+        _buffer = Channel.CreateBounded<T>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    }
+
+    public override Task Finished => _finished.Task;
+
+    public void Post(T item)
+    {
+        while (!_buffer.Writer.TryWrite(item))
+        {
+            ValueTask<bool> room = _buffer.Writer.WaitToWriteAsync();
+            if (!(room.IsCompleted ? room.Result : room.AsTask().GetAwaiter().GetResult()))
+            {
+                Refuse(item);
+                return;
+            }
+        }
+    }
+
+    public async ValueTask PostAsync(T item)
+    {
+        try
+        {
+            await _buffer.Writer.WriteAsync(item).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            Refuse(item);
+        }
+    }
+
+    public void Complete() => _buffer.Writer.TryComplete();
+
+    public override Task StopAsync()
+    {
+        _stopped = true;
+        _buffer.Writer.TryComplete();
+        return Task.CompletedTask;
+    }
+
+    // Feeds every item to `consume`, in order, until the buffer completes or the pipeline stops; with `sync` it
+    // blocks the calling thread between items instead of awaiting, so the consumer runs on that one thread. However
+    // it ends, the buffer is closed first and then emptied, so an item is either consumed, failed (the one the
+    // consumer threw on), or aborted: never left behind.
+    public async Task ConsumeAsync(Action<T> consume, bool sync)
+    {
+        ChannelReader<T> reader = _buffer.Reader;
+        try
+        {
+            while (!_stopped)
+            {
+                if (reader.TryRead(out T? item))
+                {
+                    try
+                    {
+                        consume(item);
+                    }
+                    catch (Exception ex)
+                    {
+                        _failures = [new Failure<object?>(item, 1, [ex])];
+                        throw;
+                    }
+
+                    CountCompleted();
+                    continue;
+                }
+
+                ValueTask<bool> more = reader.WaitToReadAsync();
+                bool available = sync
+                    ? (more.IsCompleted ? more.Result : more.AsTask().GetAwaiter().GetResult())
+                    : await more.ConfigureAwait(false);
+                if (!available)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            _buffer.Writer.TryComplete();
+            var aborted = new List<object?>();
+            while (reader.TryRead(out T? left))
+            {
+                aborted.Add(left);
+            }
+
+            _aborted = aborted;
+            _finished.TrySetResult();
+        }
+    }
+
+    public override StageReport Report() => new(Name, Completed, [.. Refused(), .. _aborted], _failures);
+
+    public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
