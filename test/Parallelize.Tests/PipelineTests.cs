@@ -71,6 +71,22 @@ public sealed class PipelineTests
     }
 
     [Fact(Timeout = Timeouts.Test)]
+    public async Task ForEachAsync_Unordered_SeesEveryItemOnceAndTheBuilderRunsAgain()
+    {
+        PipelineBuilder<int> doubled = Pipeline.From(Enumerable.Range(0, 500)).Then(x => x * 2, degreeOfParallelism: 3);
+        var first = new List<int>();
+        var second = new List<int>();
+
+        PipelineResult<long> one = await doubled.ForEachAsync(first.Add);
+        PipelineResult<long> two = await doubled.ForEachAsync(second.Add);
+
+        Assert.Equal(Enumerable.Range(0, 500).Select(x => x * 2), first.Order());
+        Assert.Equal(first.Order(), second.Order());
+        Assert.Equal(500, one.Value);
+        Assert.Equal(500, two.Value);
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
     public async Task ForEach_Cancelled_StopsEveryStageAndEachReportsWhatItAborted()
     {
         // Stage 2 holds its calls until the test has cancelled; every source item must end in exactly one report.
