@@ -22,6 +22,7 @@ public sealed partial class Parallelize<TIn, TOut>
     /// and on a bounded pool the reader's pace holds back the workers and, through the full queue, the callers.</para>
     /// </remarks>
     /// <exception cref="InvalidOperationException">Results are not retained and another reader is reading.</exception>
+    /// <exception cref="ParallelizeException">The pool is faulted (every executor retired) with calls still queued: the stream ends with the fault after what was delivered.</exception>
     public IAsyncEnumerable<Completion<TIn, TOut>> ReadAllAsync(CancellationToken cancellationToken = default)
     {
         if (_collector.Stream is not null)
@@ -110,6 +111,7 @@ public sealed partial class Parallelize<TIn, TOut>
             // Take the pulse before looking, so a delivery after the look wakes the wait below.
             Task pulse = _collector.NextPulse;
             bool ended = StreamEnded;
+            bool faulted = _collector.DeliveredFault is not null;
             int count = completions.Count;
             while (next < count)
             {
@@ -119,6 +121,13 @@ public sealed partial class Parallelize<TIn, TOut>
             if (ended)
             {
                 yield break;
+            }
+
+            // A faulted pool runs no more calls: once what came before the fault has been read, the stream ends with
+            // the fault rather than waiting for ever.
+            if (faulted)
+            {
+                ThrowIfFaulted();
             }
 
             await pulse.WaitAsync(cancellationToken).ConfigureAwait(false);

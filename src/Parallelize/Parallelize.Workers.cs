@@ -63,14 +63,21 @@ public sealed partial class Parallelize<TIn, TOut>
             }
         }
 
+        ParallelizeException fault;
         lock (_stateLock)
         {
-            _fault ??= new ParallelizeException(
+            fault = _fault ??= new ParallelizeException(
                 $"Every executor of the pool ({_workers.Length}) has been retired by the restart policy, so the calls still queued cannot run; Stop returns them.",
                 causes);
         }
 
         _faulted.TrySetResult();
+
+        // No call can run any more: refuse new ones, release callers blocked on a full queue (they now get the
+        // fault's refusal), and end the result stream with the fault instead of leaving its readers waiting.
+        _queue.CompleteAdding();
+        CancelQuietly(_noMoreCalls);
+        _collector.Fault(fault);
     }
 
     internal void OnWorkerExited()

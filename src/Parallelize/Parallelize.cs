@@ -75,7 +75,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     {
         List<Executor<TIn, TOut>> sources = ToList(executors, static executor => executor);
         Options = options ?? new ParallelizeOptions();
-        _queue = new WorkQueue<TIn>(Options.BoundedCapacity);
+        _queue = new WorkQueue<TIn>(Options.BoundedCapacity, _pending);
         if (Options.BoundedCapacity is int capacity)
         {
             _slots = new SemaphoreSlim(capacity + sources.Count);
@@ -335,13 +335,10 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     private void Accept(TIn input, bool slot)
     {
         var item = new WorkItem<TIn>(input) { HoldsSlot = slot };
-        _pending.Add();
         if (!_queue.TryEnqueue(item))
         {
-            // Stop, Complete or Dispose closed the queue to new calls after the check: the call was not accepted.
-            _pending.Remove(1);
+            // Stop, Complete, Dispose or a fault closed the queue to new calls after the check: the call was not accepted.
             ReleaseSlot(item);
-            _collector.Nudge();
             throw RefusalException();
         }
     }

@@ -46,6 +46,8 @@ internal sealed class ResultCollector<TIn, TOut>
     private long _next = 1;
     private int _sleeping;
     private volatile bool _shuttingDown;
+    private ParallelizeException? _fault;
+    private ParallelizeException? _deliveredFault;
 
     public ResultCollector(PendingTracker pending, ParallelizeOptions options, Action<WorkItem<TIn>> releaseSlot, Func<bool> noMoreCalls)
     {
@@ -96,6 +98,17 @@ internal sealed class ResultCollector<TIn, TOut>
         {
             Add(new Entry(item, default!, EntryKind.Skip));
         }
+    }
+
+    /// <summary>Gets the fault once the collector has delivered everything handed to it before the fault; <see langword="null"/> until then.</summary>
+    public ParallelizeException? DeliveredFault => Volatile.Read(ref _deliveredFault);
+
+    /// <summary>Ends the result stream with <paramref name="fault"/> once what was delivered before has been read: the pool can run no more calls.</summary>
+    /// <param name="fault">Why.</param>
+    public void Fault(ParallelizeException fault)
+    {
+        Volatile.Write(ref _fault, fault);
+        Nudge();
     }
 
     /// <summary>
@@ -176,6 +189,12 @@ internal sealed class ResultCollector<TIn, TOut>
         if (_stream is not null && _noMoreCalls() && _pending.Count == 0)
         {
             _stream.Writer.TryComplete();
+        }
+        else if (Volatile.Read(ref _fault) is { } fault)
+        {
+            // Everything delivered before the fault is in the lists now: readers may end with it.
+            _stream?.Writer.TryComplete(fault);
+            Volatile.Write(ref _deliveredFault, fault);
         }
 
         Interlocked.Exchange(ref _pulse, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();

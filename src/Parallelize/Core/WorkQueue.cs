@@ -11,6 +11,8 @@ namespace Parallelize.Core;
 /// refused; a worker gives a place back when it takes a call that holds one. Retries are queued without a place: they were
 /// accepted already, and refusing them could lose them. So the queue holds at most the capacity plus the retries of
 /// calls in flight, which the number of executors bounds.</para>
+/// <para><b>Lock order.</b> Under <c>_lock</c> the queue counts an accepted call in the pending tracker, whose lock is
+/// therefore taken inside this one; the tracker never calls back, so the order is always queue, then tracker.</para>
 /// <para><b>Lock.</b> <c>_lock</c> guards <c>_items</c>, <c>_idle</c>, <c>_sequence</c>, <c>_addingCompleted</c> and <c>_closed</c>, and makes
 /// "take an item, mark it running, publish it as the worker's <see cref="IWorkTaker{TIn}.Current"/>, count it
 /// in flight" one atomic step. So once <see cref="Close"/> has returned, every item is either in the list it
@@ -32,6 +34,7 @@ internal sealed class WorkQueue<TIn>
     private readonly Stack<IWorkTaker<TIn>> _idle = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim? _room;
+    private readonly PendingTracker? _pending;
     private long _sequence;
     private bool _addingCompleted;
     private bool _closed;
@@ -39,8 +42,10 @@ internal sealed class WorkQueue<TIn>
 
     /// <summary>Initializes a new queue.</summary>
     /// <param name="capacity">The most calls queued and not started; <see langword="null"/> for no limit.</param>
-    public WorkQueue(int? capacity = null)
+    /// <param name="pending">Counts each new call accepted, at the moment it is accepted (under the lock).</param>
+    public WorkQueue(int? capacity = null, PendingTracker? pending = null)
     {
+        _pending = pending;
         if (capacity is int places)
         {
             _room = new SemaphoreSlim(places, places);
@@ -210,6 +215,9 @@ internal sealed class WorkQueue<TIn>
 
             if (isNew)
             {
+                // Counted as pending here, where it is accepted, never before: a refused call must not show as pending
+                // even for an instant, or a stream could miss its end (the collector may already have finished).
+                _pending?.Add();
                 item.Sequence = ++_sequence;
                 item.HoldsPlace = _room is not null;
             }

@@ -166,22 +166,27 @@ public static class ParallelMapExtensions
         }
         finally
         {
-            if (!finished)
+            try
             {
-                // Abandoned, cancelled or failed: abort what is still running and let the producer see the stop.
-                await abandon.CancelAsync().ConfigureAwait(false);
-                await pool.StopAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
-                try
+                if (!finished)
                 {
-                    await producer.ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException)
-                {
-                    // The producer ends by being refused or cancelled; its own failure, if any, was already reported.
+                    // Abandoned, cancelled or failed: abort what is still running and let the producer see the stop.
+                    await abandon.CancelAsync().ConfigureAwait(false);
+                    await pool.StopAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+                    try
+                    {
+                        await producer.ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException)
+                    {
+                        // The producer ends by being refused or cancelled; its own failure, if any, was already reported.
+                    }
                 }
             }
-
-            await pool.DisposeAsync().ConfigureAwait(false);
+            finally
+            {
+                await pool.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 

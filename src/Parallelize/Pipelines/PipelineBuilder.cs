@@ -211,6 +211,13 @@ public sealed class PipelineBuilder<T>
         TAccumulate accumulator = seed;
         Exception? failure = null;
         Task feeding = _source.FeedAsync(sink, stop.Token);
+
+        // A stage whose executors have all been retired can run nothing more: stop the whole pipeline.
+        foreach (RunningStage stage in stages)
+        {
+            _ = stage.Finished.ContinueWith(_ => StopAll(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+
         using (cancellationToken.Register(StopAll))
         {
             try
@@ -234,7 +241,14 @@ public sealed class PipelineBuilder<T>
                 StopAll();
             }
 
-            await Task.WhenAll(stages.Select(s => s.Finished)).ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(stages.Select(s => s.Finished)).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                failure ??= ex;
+            }
         }
 
         Task? stopped;

@@ -18,14 +18,12 @@ internal sealed class SyncSource<T>(IEnumerable<T> items) : PipelineSource
             {
                 try
                 {
-                    foreach (T item in items)
+                    // Look at the stop before taking the next item: an item taken is always posted, and a sink that
+                    // refuses it reports it as aborted, so no item read from the source goes unaccounted for.
+                    using IEnumerator<T> reader = items.GetEnumerator();
+                    while (!stop.IsCancellationRequested && reader.MoveNext())
                     {
-                        if (stop.IsCancellationRequested)
-                        {
-                            return;
-                        }
-
-                        sink.Post(item);
+                        sink.Post(reader.Current);
                     }
                 }
                 finally

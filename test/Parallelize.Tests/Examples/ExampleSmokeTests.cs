@@ -39,6 +39,16 @@ public sealed partial class ExampleSmokeTests
         Assert.EndsWith("after stop", output.TrimEnd(), StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task StreamMemory_SmallRun_ConsumesEveryResultWithTheRightChecksum()
+    {
+        (int exitCode, string output) = await ExampleRunner.RunAsync("StreamMemory", "--calls", "200000", "--capacity", "64", "--quiet");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("consumed 200000 of 200000", output, StringComparison.Ordinal);
+        Assert.Contains(": OK", output, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"aborted (?<aborted>\d+) \+ results (?<results>\d+) = (?<total>\d+) calls")]
     private static partial Regex CountsLine();
 }
