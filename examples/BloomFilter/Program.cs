@@ -22,7 +22,7 @@ const int KnownRows = 1000;
 
 bool generateMode = args.Length > 0 && args[0] == "generate";
 List<string> rest = [.. generateMode ? args[1..] : args];
-string? dir = TakeValue(rest, "--dir");
+string? dir = ExampleOptions.TakeValue(rest, "--dir");
 bool single = !generateMode && rest.Remove("--single");
 Dictionary<string, int>? options = generateMode
     ? ExampleOptions.Parse([.. rest], new() { ["--files"] = 4, ["--rows"] = 50_000, ["--seed"] = 1 })
@@ -96,7 +96,7 @@ try
                 return f;
             });
         filter = result.Value;
-        if (!Succeeded(result.Stages))
+        if (!ExampleOptions.Succeeded(result.Stages))
         {
             return 1;
         }
@@ -195,36 +195,6 @@ static void Generate(string dir, int files, int rows, int seed)
                 $"{((long)file * rows) + row},{name},{cities[random.Next(cities.Length)]},{random.Next(100_000_000) / 100m:0.00},{random.Next(1, 100)}"));
         }
     }
-}
-
-// Takes "name value" out of the arguments; a name without a value is left for the option parser to reject.
-static string? TakeValue(List<string> arguments, string name)
-{
-    int at = arguments.IndexOf(name);
-    if (at < 0 || at + 1 == arguments.Count)
-    {
-        return null;
-    }
-
-    string value = arguments[at + 1];
-    arguments.RemoveRange(at, 2);
-    return value;
-}
-
-// A pipeline stage does not throw for an input that failed: the input goes to the stage's report. Say so, and fail.
-static bool Succeeded(IReadOnlyList<StageReport> stages)
-{
-    bool succeeded = true;
-    foreach (StageReport stage in stages)
-    {
-        foreach (Failure<object?> failure in stage.Failures)
-        {
-            Console.Error.WriteLine($"error: stage {stage.Name}: an input failed after {failure.Attempts} attempt(s): {failure.Exceptions[^1].Message}");
-            succeeded = false;
-        }
-    }
-
-    return succeeded;
 }
 
 /// <summary>One parsed row.</summary>

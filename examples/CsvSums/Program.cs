@@ -17,8 +17,8 @@ const string Usage =
 
 bool generateMode = args.Length > 0 && args[0] == "generate";
 List<string> rest = [.. generateMode ? args[1..] : args];
-string? inPath = generateMode ? null : TakeValue(rest, "--in");
-string? outPath = TakeValue(rest, "--out");
+string? inPath = generateMode ? null : ExampleOptions.TakeValue(rest, "--in");
+string? outPath = ExampleOptions.TakeValue(rest, "--out");
 bool single = !generateMode && rest.Remove("--single");
 Dictionary<string, int>? options = generateMode
     ? ExampleOptions.Parse([.. rest], new() { ["--rows"] = 1_000_000, ["--columns"] = 10, ["--seed"] = 1 })
@@ -83,7 +83,7 @@ try
                     written += sums.Length;
                 });
             rows = written;
-            if (!Succeeded(result.Stages))
+            if (!ExampleOptions.Succeeded(result.Stages))
             {
                 return 1;
             }
@@ -156,32 +156,3 @@ static void Generate(string path, int rows, int columns, int seed)
     }
 }
 
-// Takes "name value" out of the arguments; a name without a value is left for the option parser to reject.
-static string? TakeValue(List<string> arguments, string name)
-{
-    int at = arguments.IndexOf(name);
-    if (at < 0 || at + 1 == arguments.Count)
-    {
-        return null;
-    }
-
-    string value = arguments[at + 1];
-    arguments.RemoveRange(at, 2);
-    return value;
-}
-
-// A pipeline stage does not throw for an input that failed: the input goes to the stage's report. Say so, and fail.
-static bool Succeeded(IReadOnlyList<StageReport> stages)
-{
-    bool succeeded = true;
-    foreach (StageReport stage in stages)
-    {
-        foreach (Failure<object?> failure in stage.Failures)
-        {
-            Console.Error.WriteLine($"error: stage {stage.Name}: an input failed after {failure.Attempts} attempt(s): {failure.Exceptions[^1].Message}");
-            succeeded = false;
-        }
-    }
-
-    return succeeded;
-}

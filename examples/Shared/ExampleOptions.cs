@@ -1,6 +1,7 @@
 using System.Globalization;
+using Parallelize;
 
-/// <summary>The examples' command line: <c>--name N</c> pairs over defaults.</summary>
+/// <summary>What the examples share: their command line (<c>--name N</c> pairs over defaults) and how they report a pipeline's failures.</summary>
 internal static class ExampleOptions
 {
     /// <summary>Reads <c>--name N</c> pairs over <paramref name="defaults"/>.</summary>
@@ -20,5 +21,37 @@ internal static class ExampleOptions
         }
 
         return defaults;
+    }
+
+    /// <summary>Takes <c>name value</c> out of <paramref name="arguments"/>; a name without a value is left for <see cref="Parse"/> to reject.</summary>
+    /// <returns>The value, or <see langword="null"/> if the name is absent.</returns>
+    public static string? TakeValue(List<string> arguments, string name)
+    {
+        int at = arguments.IndexOf(name);
+        if (at < 0 || at + 1 == arguments.Count)
+        {
+            return null;
+        }
+
+        string value = arguments[at + 1];
+        arguments.RemoveRange(at, 2);
+        return value;
+    }
+
+    /// <summary>A pipeline stage does not throw for an input that failed: the input goes to the stage's report. Says so on standard error.</summary>
+    /// <returns><see langword="true"/> if no stage had a failure.</returns>
+    public static bool Succeeded(IReadOnlyList<StageReport> stages)
+    {
+        bool succeeded = true;
+        foreach (StageReport stage in stages)
+        {
+            foreach (Failure<object?> failure in stage.Failures)
+            {
+                Console.Error.WriteLine($"error: stage {stage.Name}: an input failed after {failure.Attempts} attempt(s): {failure.Exceptions[^1].Message}");
+                succeeded = false;
+            }
+        }
+
+        return succeeded;
     }
 }

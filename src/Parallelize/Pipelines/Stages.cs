@@ -62,29 +62,18 @@ internal abstract class RunningStage(string name) : IAsyncDisposable
         [.. failures.Select(static f => new Failure<object?>(f.Input, f.Attempts, f.Exceptions))];
 }
 
-/// <summary>A stage that maps each input to one output through a pool, passing outputs on in its delivery order.</summary>
-internal sealed class MapStage<TIn, TOut> : RunningStage, IStageSink<TIn>
+/// <summary>A stage that runs its inputs through a pool: what the map and the expanding stages share.</summary>
+internal abstract class PoolStage<TIn, TPoolOut>(string name) : RunningStage(name), IStageSink<TIn>
 {
-    private readonly Parallelize<TIn, TOut> _pool;
-    private readonly IStageSink<TOut> _next;
-    private readonly Task _forwarding;
     private IReadOnlyList<TIn> _aborted = [];
 
-    public MapStage(string name, List<Executor<TIn, TOut>> executors, ParallelizeOptions options, IStageSink<TOut> next)
-        : base(name)
-    {
-        _pool = new Parallelize<TIn, TOut>(executors, options);
-        _next = next;
-        _forwarding = Task.Run(ForwardAsync);
-    }
-
-    public override Task Finished => _forwarding;
+    protected abstract Parallelize<TIn, TPoolOut> Pool { get; }
 
     public void Post(TIn item)
     {
         try
         {
-            _pool.Invoke(item);
+            Pool.Invoke(item);
         }
         catch (InvalidOperationException)
         {
@@ -96,7 +85,7 @@ internal sealed class MapStage<TIn, TOut> : RunningStage, IStageSink<TIn>
     {
         try
         {
-            await _pool.InvokeAsync(item).ConfigureAwait(false);
+            await Pool.InvokeAsync(item).ConfigureAwait(false);
         }
         catch (InvalidOperationException)
         {
@@ -104,20 +93,39 @@ internal sealed class MapStage<TIn, TOut> : RunningStage, IStageSink<TIn>
         }
     }
 
-    public void Complete() => _pool.Complete();
+    public void Complete() => Pool.Complete();
 
-    public override async Task StopAsync() => _aborted = await _pool.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+    public override async Task StopAsync() => _aborted = await Pool.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
 
     public override StageReport Report() =>
-        new(Name, Completed, [.. Refused(), .. _aborted.Select(static input => (object?)input)], Erase(_pool.Failures));
+        new(Name, Completed, [.. Refused(), .. _aborted.Select(static input => (object?)input)], Erase(Pool.Failures));
 
-    public override ValueTask DisposeAsync() => _pool.DisposeAsync();
+    public override ValueTask DisposeAsync() => Pool.DisposeAsync();
+}
+
+/// <summary>A stage that maps each input to one output through a pool, passing outputs on in its delivery order.</summary>
+internal sealed class MapStage<TIn, TOut> : PoolStage<TIn, TOut>
+{
+    private readonly IStageSink<TOut> _next;
+    private readonly Task _forwarding;
+
+    public MapStage(string name, List<Executor<TIn, TOut>> executors, ParallelizeOptions options, IStageSink<TOut> next)
+        : base(name)
+    {
+        Pool = new Parallelize<TIn, TOut>(executors, options);
+        _next = next;
+        _forwarding = Task.Run(ForwardAsync);
+    }
+
+    public override Task Finished => _forwarding;
+
+    protected override Parallelize<TIn, TOut> Pool { get; }
 
     private async Task ForwardAsync()
     {
         try
         {
-            await foreach ((Completion<TIn, TOut> result, Failure<TIn>? failure) in _pool.ReadStreamWithFailuresAsync(CancellationToken.None).ConfigureAwait(false))
+            await foreach ((Completion<TIn, TOut> result, Failure<TIn>? failure) in Pool.ReadStreamWithFailuresAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 if (failure is null)
                 {
@@ -135,14 +143,13 @@ internal sealed class MapStage<TIn, TOut> : RunningStage, IStageSink<TIn>
 
 /// <summary>
 /// A stage that expands each input into many outputs, sending each on as soon as it is produced, from the executor's
-/// own thread; outputs of different inputs interleave. An input is tried once: a retry would send its first outputs twice.
+/// own thread; outputs of different inputs interleave. An input is tried once: a retry would send its first outputs
+/// twice. An input aborted or failed midway has sent some outputs on already; the next stage counts those.
 /// </summary>
-internal sealed class ManyStage<TIn, TOut> : RunningStage, IStageSink<TIn>
+internal sealed class ManyStage<TIn, TOut> : PoolStage<TIn, long>
 {
-    private readonly Parallelize<TIn, long> _pool;
     private readonly IStageSink<TOut> _next;
     private readonly Task _draining;
-    private IReadOnlyList<TIn> _aborted = [];
 
     public ManyStage(string name, Func<TIn, IEnumerable<TOut>> expand, int degreeOfParallelism, ParallelizeOptions options, IStageSink<TOut> next)
         : base(name)
@@ -160,50 +167,19 @@ internal sealed class ManyStage<TIn, TOut> : RunningStage, IStageSink<TIn>
 
             return sent;
         };
-        _pool = new Parallelize<TIn, long>(executor, degreeOfParallelism, options);
+        Pool = new Parallelize<TIn, long>(executor, degreeOfParallelism, options);
         _draining = Task.Run(DrainAsync);
     }
 
     public override Task Finished => _draining;
 
-    public void Post(TIn item)
-    {
-        try
-        {
-            _pool.Invoke(item);
-        }
-        catch (InvalidOperationException)
-        {
-            Refuse(item);
-        }
-    }
-
-    public async ValueTask PostAsync(TIn item)
-    {
-        try
-        {
-            await _pool.InvokeAsync(item).ConfigureAwait(false);
-        }
-        catch (InvalidOperationException)
-        {
-            Refuse(item);
-        }
-    }
-
-    public void Complete() => _pool.Complete();
-
-    public override async Task StopAsync() => _aborted = await _pool.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
-
-    public override StageReport Report() =>
-        new(Name, Completed, [.. Refused(), .. _aborted.Select(static input => (object?)input)], Erase(_pool.Failures));
-
-    public override ValueTask DisposeAsync() => _pool.DisposeAsync();
+    protected override Parallelize<TIn, long> Pool { get; }
 
     private async Task DrainAsync()
     {
         try
         {
-            await foreach ((_, Failure<TIn>? failure) in _pool.ReadStreamWithFailuresAsync(CancellationToken.None).ConfigureAwait(false))
+            await foreach ((_, Failure<TIn>? failure) in Pool.ReadStreamWithFailuresAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 if (failure is null)
                 {
