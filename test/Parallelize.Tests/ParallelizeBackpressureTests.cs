@@ -19,11 +19,7 @@ public sealed class ParallelizeBackpressureTests
     public async Task Invoke_BoundedQueueFull_BlocksUntilAWorkerTakesACall()
     {
         var work = new GatedFunction();
-        using var pool = new Parallelize<int, int>(work.Run, count: 1, Capacity2);
-        pool.Invoke(1);
-        await work.Started.WaitForAsync(1);
-        pool.Invoke(2);
-        pool.Invoke(3);
+        using var pool = await FullPoolAsync(work);
 
         Task blocked = Task.Run(() => pool.Invoke(4));
         Assert.False(pool.TryInvoke(5));
@@ -73,11 +69,7 @@ public sealed class ParallelizeBackpressureTests
     public async Task Stop_ReleasesBlockedCallersWithAClearException()
     {
         var work = new GatedFunction();
-        using var pool = new Parallelize<int, int>(work.Run, count: 1, Capacity2);
-        pool.Invoke(1);
-        await work.Started.WaitForAsync(1);
-        pool.Invoke(2);
-        pool.Invoke(3);
+        using var pool = await FullPoolAsync(work);
         Task blocked = Task.Run(() => pool.Invoke(4));
         ValueTask blockedAsync = pool.InvokeAsync(5);
 
@@ -94,11 +86,7 @@ public sealed class ParallelizeBackpressureTests
     public async Task Dispose_ReleasesBlockedCallersWithObjectDisposed()
     {
         var work = new GatedFunction();
-        var pool = new Parallelize<int, int>(work.Run, count: 1, Capacity2);
-        pool.Invoke(1);
-        await work.Started.WaitForAsync(1);
-        pool.Invoke(2);
-        pool.Invoke(3);
+        var pool = await FullPoolAsync(work);
         Task blocked = Task.Run(() => pool.Invoke(4));
 
         Task disposing = Task.Run(pool.Dispose);
@@ -113,11 +101,7 @@ public sealed class ParallelizeBackpressureTests
     public async Task Complete_ReleasesBlockedCallersAndRefusesNewOnes()
     {
         var work = new GatedFunction();
-        using var pool = new Parallelize<int, int>(work.Run, count: 1, Capacity2);
-        pool.Invoke(1);
-        await work.Started.WaitForAsync(1);
-        pool.Invoke(2);
-        pool.Invoke(3);
+        using var pool = await FullPoolAsync(work);
         Task blocked = Task.Run(() => pool.Invoke(4));
 
         pool.Complete();
@@ -170,5 +154,16 @@ public sealed class ParallelizeBackpressureTests
         await producer;
         Assert.Equal(100, read);
         Assert.Empty(pool.Results);
+    }
+
+    /// <summary>A pool with capacity 2 and one executor holding call 1, with calls 2 and 3 queued: the queue is full.</summary>
+    private static async Task<Parallelize<int, int>> FullPoolAsync(GatedFunction work)
+    {
+        var pool = new Parallelize<int, int>(work.Run, count: 1, Capacity2);
+        pool.Invoke(1);
+        await work.Started.WaitForAsync(1);
+        pool.Invoke(2);
+        pool.Invoke(3);
+        return pool;
     }
 }
