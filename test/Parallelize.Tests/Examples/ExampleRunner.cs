@@ -36,6 +36,74 @@ internal static class ExampleRunner
         return (process.ExitCode, await output + await error);
     }
 
+    /// <summary>Starts an example, waits until it prints <paramref name="ready"/>, sends it a signal with <c>kill</c>, and waits for it to exit.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAndSignalAsync(string example, string ready, string signal, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(ExamplePath(example));
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {example}.");
+        var output = new System.Text.StringBuilder();
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (output)
+            {
+                output.AppendLine(e.Data);
+            }
+
+            if (e.Data.Contains(ready, StringComparison.Ordinal))
+            {
+                seen.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (output)
+            {
+                output.AppendLine(e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await seen.Task.WaitAsync(TimeSpan.FromMinutes(1));
+            using Process kill = Process.Start("kill", ["-s", signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+                ?? throw new InvalidOperationException("Could not run kill.");
+            await kill.WaitForExitAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        process.WaitForExit();
+        lock (output)
+        {
+            return (process.ExitCode, output.ToString());
+        }
+    }
+
     private static string ExamplePath(string example)
     {
         // The test assembly lives in test/Parallelize.Tests/bin/<Configuration>/<TargetFramework>/; the example is

@@ -19,6 +19,20 @@ public sealed partial class ExampleSmokeTests
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task Sleepers_SigTerm_StopsGracefullyAccountsForEveryCallAndExitsWith143()
+    {
+        // 5,000 calls of 100 ms on 10 executors would take 50 s; SIGTERM stops it after the first wave or so.
+        (int exitCode, string output) = await ExampleRunner.RunAndSignalAsync(
+            "Sleepers", "Queued", "TERM", "--executors", "10", "--calls", "5000", "--sleep-ms", "100");
+
+        Assert.True(exitCode == 143, output);
+        Match counts = CountsLine().Match(output);
+        Assert.True(counts.Success, output);
+        Assert.Equal("5000", counts.Groups["total"].Value);
+        Assert.True(int.Parse(counts.Groups["aborted"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, output);
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task Sleepers_BadArguments_PrintsUsageAndExitsWithTwo()
     {
         (int exitCode, string output) = await ExampleRunner.RunAsync("Sleepers", "--executors", "0");
