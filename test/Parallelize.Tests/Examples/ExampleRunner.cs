@@ -7,18 +7,7 @@ internal static class ExampleRunner
 {
     public static async Task<(int ExitCode, string Output)> RunAsync(string example, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(ExamplePath(example));
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        ProcessStartInfo start = StartInfo(example, arguments);
         using Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {example}.");
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
@@ -39,18 +28,7 @@ internal static class ExampleRunner
     /// <summary>Starts an example, waits until it prints <paramref name="ready"/>, sends it a signal with <c>kill</c>, and waits for it to exit.</summary>
     public static async Task<(int ExitCode, string Output)> RunAndSignalAsync(string example, string ready, string signal, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(ExamplePath(example));
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        ProcessStartInfo start = StartInfo(example, arguments);
         using Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {example}.");
         var output = new System.Text.StringBuilder();
         var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -102,6 +80,23 @@ internal static class ExampleRunner
         {
             return (process.ExitCode, output.ToString());
         }
+    }
+
+    private static ProcessStartInfo StartInfo(string example, string[] arguments)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(ExamplePath(example));
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return start;
     }
 
     private static string ExamplePath(string example)
