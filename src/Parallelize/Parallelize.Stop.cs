@@ -174,18 +174,19 @@ public sealed partial class Parallelize<TIn, TOut>
     }
 
     /// <remarks>
-    /// Why no input is lost or counted twice: closing the queue hands every queued item to this method, and from
-    /// then on no item is taken. Each item already taken is settled by exactly one winner of
-    /// <see cref="WorkItem{TIn}.TryClaim"/>: its worker (to Results, Failures, or <c>_abortedLate</c> when it
-    /// can no longer be retried) or this method after the finish timeout. <see cref="WorkQueue{TIn}.Drained"/>
-    /// completes only when every winner has finished routing, so <c>_abortedLate</c> is complete when read. The
-    /// pending count then falls to zero once the collector has recorded every call that finished.
+    /// Why no input is lost or counted twice: closing the queue hands every queued call to this method, and from
+    /// then on no call is taken. Every call already taken sits in one worker's batch, and each batch is settled by
+    /// exactly one owner (see <see cref="Worker{TIn, TOut}"/>): its worker (to Results, Failures, the queue again, or
+    /// <c>_abortedLate</c> when it can no longer run) or this method, which steals the batches still running after
+    /// the finish timeout. <see cref="WorkQueue{TIn}.Drained"/> completes only when every owner has finished routing,
+    /// so <c>_abortedLate</c> is complete when read. The pending count then falls to zero once the sink has counted
+    /// the aborted calls.
     /// </remarks>
     private async ValueTask<IReadOnlyList<TIn>> StopOnceAsync(bool sync, TimeSpan? finishTimeout, CancellationToken cancellationToken)
     {
         TimeProvider clock = Options.TimeProvider;
         long started = clock.GetTimestamp();
-        List<WorkItem<TIn>> aborted = _queue.Close();
+        List<QueuedCall<TIn>> aborted = _queue.Close();
         CancelQuietly(_noMoreCalls);
         CancelQuietly(_stopRequested);
 
@@ -195,10 +196,10 @@ public sealed partial class Parallelize<TIn, TOut>
             CancelQuietly(_callsCancelled);
             foreach (Worker<TIn, TOut> worker in _workers)
             {
-                if (worker.Current is { } item && item.TryClaim())
+                int stolen = worker.StealBatch(aborted);
+                if (stolen > 0)
                 {
-                    aborted.Add(item);
-                    _queue.Complete();
+                    _queue.Complete(stolen);
                 }
             }
 
@@ -212,15 +213,8 @@ public sealed partial class Parallelize<TIn, TOut>
             _abortedLate.Clear();
         }
 
-        foreach (WorkItem<TIn> item in aborted)
-        {
-            _collector.Skip(item);
-        }
-
-        _pending.Remove(aborted.Count);
-        _collector.Nudge();
+        _sink.EndAborted(aborted);
         await WaitUntilAsync(sync, _pending.IdleTask, started, null, CancellationToken.None).ConfigureAwait(false);
-        _collector.Shutdown();
 
         // Let idle workers leave and dispose their executors; a worker still stuck in a call past the deadline is
         // abandoned and disposes its executor when that call returns.
@@ -232,32 +226,28 @@ public sealed partial class Parallelize<TIn, TOut>
         return ToInputsInCallOrder(aborted);
     }
 
-    private static TIn[] ToInputsInCallOrder(List<WorkItem<TIn>> items)
+    private static TIn[] ToInputsInCallOrder(List<QueuedCall<TIn>> calls)
     {
-        // PERF: items drained from the queue are already in call order but for retried ones, and the in-flight
-        // items come last; sorting on primitive keys keeps a stop with a million queued calls in milliseconds.
-        WorkItem<TIn>[] array = [.. items];
+        // PERF: calls drained from the queue are already in call order but for retried ones and the batches' calls,
+        // which come last; sorting on primitive keys keeps a stop with a million queued calls in milliseconds.
+        ReadOnlySpan<QueuedCall<TIn>> span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(calls);
+        var inputs = new TIn[span.Length];
         bool sorted = true;
-        for (int i = 1; i < array.Length && sorted; i++)
+        for (int i = 0; i < span.Length; i++)
         {
-            sorted = array[i - 1].Sequence < array[i].Sequence;
+            inputs[i] = span[i].Input;
+            sorted &= i == 0 || span[i - 1].Sequence < span[i].Sequence;
         }
 
         if (!sorted)
         {
-            long[] keys = new long[array.Length];
+            long[] keys = new long[span.Length];
             for (int i = 0; i < keys.Length; i++)
             {
-                keys[i] = array[i].Sequence;
+                keys[i] = span[i].Sequence;
             }
 
-            Array.Sort(keys, array);
-        }
-
-        var inputs = new TIn[array.Length];
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            inputs[i] = array[i].Input;
+            Array.Sort(keys, inputs);
         }
 
         return inputs;

@@ -25,7 +25,7 @@ public sealed partial class Parallelize<TIn, TOut>
     /// <exception cref="ParallelizeException">The pool is faulted (every executor retired) with calls still queued: the stream ends with the fault after what was delivered.</exception>
     public IAsyncEnumerable<Completion<TIn, TOut>> ReadAllAsync(CancellationToken cancellationToken = default)
     {
-        if (_collector.Stream is not null)
+        if (_sink.Stream is not null)
         {
             return ReadStreamAsync(cancellationToken);
         }
@@ -38,23 +38,23 @@ public sealed partial class Parallelize<TIn, TOut>
     internal async IAsyncEnumerable<(Completion<TIn, TOut> Result, Failure<TIn>? Failure)> ReadStreamWithFailuresAsync(
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        ChannelReader<ResultCollector<TIn, TOut>.Entry> stream = _collector.Stream!;
+        ChannelReader<ResultSink<TIn, TOut>.Entry> stream = _sink.Stream!;
         EnterSingleReader();
         try
         {
             while (await stream.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                while (stream.TryRead(out ResultCollector<TIn, TOut>.Entry entry))
+                while (stream.TryRead(out ResultSink<TIn, TOut>.Entry entry))
                 {
-                    WorkItem<TIn> item = entry.Item;
-                    if (entry.Kind == ResultCollector<TIn, TOut>.EntryKind.Failure)
+                    if (entry.Failure is { } failure)
                     {
-                        yield return (default, new Failure<TIn>(item.Input, item.Attempts, item.Errors?.ToArray() ?? []));
+                        // Its slot was given back when it was delivered to Failures.
+                        yield return (default, failure);
                         continue;
                     }
 
-                    ReleaseSlot(item);
-                    yield return (new Completion<TIn, TOut>(item.Input, entry.Output), null);
+                    ReleaseSlot(_slots is not null);
+                    yield return (new Completion<TIn, TOut>(entry.Input, entry.Output), null);
                 }
             }
         }
@@ -104,14 +104,14 @@ public sealed partial class Parallelize<TIn, TOut>
 
     private async IAsyncEnumerable<Completion<TIn, TOut>> ReadRetainedAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        Collections.AppendOnlyList<Completion<TIn, TOut>> completions = _collector.Completions!;
+        Collections.AppendOnlyList<Completion<TIn, TOut>> completions = _sink.Completions!;
         int next = 0;
         while (true)
         {
             // Take the pulse before looking, so a delivery after the look wakes the wait below.
-            Task pulse = _collector.NextPulse;
+            Task pulse = _sink.NextPulse;
             bool ended = StreamEnded;
-            bool faulted = _collector.DeliveredFault is not null;
+            bool faulted = _sink.DeliveredFault is not null;
             int count = completions.Count;
             while (next < count)
             {

@@ -8,7 +8,7 @@ public sealed partial class Parallelize<TIn, TOut>
 {
     internal WorkQueue<TIn> Queue => _queue;
 
-    internal ResultCollector<TIn, TOut> Collector => _collector;
+    internal ResultSink<TIn, TOut> Sink => _sink;
 
     /// <summary>Gets the token calls receive: cancelled when <c>Stop</c> gives up waiting for calls in flight.</summary>
     internal CancellationToken CallToken => _callsCancelled.Token;
@@ -24,26 +24,23 @@ public sealed partial class Parallelize<TIn, TOut>
     /// <summary>Gets how many executor disposals (or token callbacks during Stop) threw; they are swallowed so the pool goes on.</summary>
     internal long DisposeFaults => Interlocked.Read(ref _disposeFaults);
 
-    /// <summary>Records a call that can have no further attempt because the pool is stopping; <c>Stop</c> reports it.</summary>
-    internal void AbortLate(WorkItem<TIn> item)
+    /// <summary>Records calls that can have no further attempt because the pool is stopping; <c>Stop</c> reports them.</summary>
+    internal void AbortLate(ReadOnlySpan<QueuedCall<TIn>> calls)
     {
+        if (calls.IsEmpty)
+        {
+            return;
+        }
+
         lock (_stateLock)
         {
-            _abortedLate.Add(item);
+            _abortedLate.AddRange(calls);
         }
     }
 
     internal void OnRestart() => Interlocked.Increment(ref _restarts);
 
-    /// <summary>Gives back the result slot an item holds, if any: its result or failure has been delivered (or it was refused).</summary>
-    internal void ReleaseSlot(WorkItem<TIn> item)
-    {
-        if (item.HoldsSlot)
-        {
-            item.HoldsSlot = false;
-            _slots!.Release();
-        }
-    }
+    internal void OnRetry() => Interlocked.Increment(ref _retries);
 
     internal void OnDisposeFault() => Interlocked.Increment(ref _disposeFaults);
 
@@ -77,7 +74,7 @@ public sealed partial class Parallelize<TIn, TOut>
         // fault's refusal), and end the result stream with the fault instead of leaving its readers waiting.
         _queue.CompleteAdding();
         CancelQuietly(_noMoreCalls);
-        _collector.Fault(fault);
+        _sink.Fault(fault);
     }
 
     internal void OnWorkerExited()

@@ -31,15 +31,16 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     // - _stateLock guards _stopTask, _fault, _abortedLate and _sharedInstances. It is held only for a few field
     //   and collection operations; no user code and no wait ever runs under it, and no other lock is taken
     //   while holding it.
-    // - The work queue and the pending tracker have their own locks, documented where they live; neither calls
-    //   out while held, so there is no lock order to get wrong.
+    // - The work queue, the result sink and the pending tracker have their own locks, documented where they live.
+    //   None calls out while held; the only nesting is queue -> tracker and sink -> tracker, and the tracker takes
+    //   no other lock, so there is no cycle.
     // - User code (executors, factories, Dispose of executors, cancellation callbacks) runs only on worker
     //   threads or in Stop's cancellation, never under any of these locks.
     private static readonly AsyncLocal<Parallelize<TIn, TOut>?> s_insideExecutorOf = new();
 
     private readonly Worker<TIn, TOut>[] _workers;
     private readonly PendingTracker _pending = new();
-    private readonly ResultCollector<TIn, TOut> _collector;
+    private readonly ResultSink<TIn, TOut> _sink;
     private readonly WorkQueue<TIn> _queue;
     private readonly SemaphoreSlim? _slots;
     private readonly IReadOnlyList<TOut> _results;
@@ -50,7 +51,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     private readonly TaskCompletionSource _workersExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _stateLock = new();
     private readonly Dictionary<object, int> _sharedInstances = new(ReferenceEqualityComparer.Instance);
-    private readonly List<WorkItem<TIn>> _abortedLate = [];
+    private readonly List<QueuedCall<TIn>> _abortedLate = [];
     private Task<IReadOnlyList<TIn>>? _stopTask;
     private ParallelizeException? _fault;
 
@@ -61,6 +62,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     private volatile bool _disposing;
     private volatile bool _disposed;
     private long _restarts;
+    private long _retries;
     private long _disposeFaults;
     private int _liveWorkers;
     private int _runningWorkers;
@@ -81,8 +83,8 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
             _slots = new SemaphoreSlim(capacity + sources.Count);
         }
 
-        _collector = new ResultCollector<TIn, TOut>(_pending, Options, ReleaseSlot, () => _noMoreCalls.IsCancellationRequested);
-        _results = _collector.Completions is { } completions ? new Collections.OutputView<TIn, TOut>(completions) : [];
+        _sink = new ResultSink<TIn, TOut>(_pending, Options, _slots, () => _noMoreCalls.IsCancellationRequested);
+        _results = _sink.Completions is { } completions ? new Collections.OutputView<TIn, TOut>(completions) : [];
         _workers = new Worker<TIn, TOut>[sources.Count];
         for (int i = 0; i < sources.Count; i++)
         {
@@ -95,7 +97,6 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
             _workers[i] = new Worker<TIn, TOut>(this, sources[i], i);
         }
 
-        _collector.Start();
         _liveWorkers = _workers.Length;
         _runningWorkers = _workers.Length;
         foreach (Worker<TIn, TOut> worker in _workers)
@@ -200,7 +201,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     public IReadOnlyList<TOut> Results => _results;
 
     /// <summary>Gets the inputs that used up their attempts (see <see cref="ParallelizeOptions.MaxAttempts"/>), with their exceptions; a live list like <see cref="Results"/>.</summary>
-    public IReadOnlyList<Failure<TIn>> Failures => _collector.Failures;
+    public IReadOnlyList<Failure<TIn>> Failures => _sink.Failures;
 
     /// <summary>Gets how many times executors have been restarted after a fault.</summary>
     public long Restarts => Interlocked.Read(ref _restarts);
@@ -328,17 +329,16 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
         _completed = true;
         _queue.CompleteAdding();
         CancelQuietly(_noMoreCalls);
-        _collector.Nudge();
+        _sink.CheckEnd();
     }
 
     /// <summary>Queues a call that holds its place in the queue and its result slot (if bounded); the caller has checked the pool accepts calls.</summary>
     private void Accept(TIn input, bool slot)
     {
-        var item = new WorkItem<TIn>(input) { HoldsSlot = slot };
-        if (!_queue.TryEnqueue(item))
+        if (!_queue.TryEnqueue(input))
         {
             // Stop, Complete, Dispose or a fault closed the queue to new calls after the check: the call was not accepted.
-            ReleaseSlot(item);
+            ReleaseSlot(slot);
             throw RefusalException();
         }
     }

@@ -8,11 +8,11 @@ namespace Parallelize.Collections;
 /// A list that one writer appends to while any number of readers read it, without locks.
 /// </summary>
 /// <remarks>
-/// <para><b>One writer.</b> Only the pool's result collector calls <see cref="Add"/>; that is the invariant that
-/// makes the rest safe, and it is why there is no lock.</para>
+/// <para><b>One writer.</b> Only one thread at a time writes (the pool's result sink, under its lock); that is the
+/// invariant that makes the rest safe, and it is why readers need no lock.</para>
 /// <para><b>Publication.</b> Items live in chunks of 32, 64, 128, … that are never moved once allocated. The writer
-/// stores the item (allocating its chunk first if needed) and only then publishes the new count with a volatile
-/// write; a reader reads the count with a volatile read, so every index below the count it saw refers to a stored
+/// stores items (allocating their chunk first if needed) and only then publishes the new count with a volatile
+/// write, once per batch; a reader reads the count with a volatile read, so every index below the count it saw refers to a stored
 /// item in a chunk it can see. Readers never block the writer and never see a torn or missing item.</para>
 /// </remarks>
 internal sealed class AppendOnlyList<T> : IReadOnlyList<T>
@@ -26,6 +26,7 @@ internal sealed class AppendOnlyList<T> : IReadOnlyList<T>
 
     private readonly T[]?[] _chunks = new T[]?[ChunkCount];
     private int _count;
+    private int _written;
 
     /// <inheritdoc/>
     public int Count => Volatile.Read(ref _count);
@@ -45,11 +46,19 @@ internal sealed class AppendOnlyList<T> : IReadOnlyList<T>
         }
     }
 
-    /// <summary>Appends an item. Only the single writer may call this.</summary>
+    /// <summary>Appends an item and publishes it. Only one writer at a time may call this.</summary>
     /// <param name="item">The item.</param>
     public void Add(T item)
     {
-        int index = _count;
+        AddUnpublished(item);
+        Publish();
+    }
+
+    /// <summary>Stores an item after the others without making it visible yet; <see cref="Publish"/> does. Only one writer at a time may call this.</summary>
+    /// <param name="item">The item.</param>
+    public void AddUnpublished(T item)
+    {
+        int index = _written;
         if (index == MaxCount)
         {
             throw new InvalidOperationException($"The list is full: it holds {MaxCount} items.");
@@ -58,8 +67,11 @@ internal sealed class AppendOnlyList<T> : IReadOnlyList<T>
         (int chunk, int offset) = Locate(index);
         T[] array = _chunks[chunk] ??= new T[FirstChunkSize << chunk];
         array[offset] = item;
-        Volatile.Write(ref _count, index + 1);
+        _written = index + 1;
     }
+
+    /// <summary>Makes every item stored so far visible to readers, with one volatile write.</summary>
+    public void Publish() => Volatile.Write(ref _count, _written);
 
     /// <summary>Enumerates the items present when enumeration starts.</summary>
     /// <returns>The enumerator.</returns>

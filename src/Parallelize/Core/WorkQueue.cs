@@ -3,25 +3,34 @@ using System.Diagnostics;
 namespace Parallelize.Core;
 
 /// <summary>
-/// The queue of calls not yet started, and the count of calls in flight.
+/// The queue of calls not yet started, handed to workers in batches, and the count of calls in flight.
 /// </summary>
 /// <remarks>
+/// <para><b>Storage.</b> Calls are <see cref="QueuedCall{TIn}"/> values in a ring buffer that grows by doubling and
+/// never shrinks, so in steady state queuing a call allocates nothing. A worker takes up to its batch size of calls
+/// at once, under one acquisition of the lock.</para>
+/// <para><b>Lock.</b> <c>_lock</c> guards the ring (<c>_ring</c>, <c>_head</c>, <c>_count</c>), <c>_idle</c>,
+/// <c>_sequence</c>, <c>_addingCompleted</c> and <c>_closed</c>, and makes "take calls, hand them to the worker's
+/// batch (<see cref="IWorkTaker{TIn}.BeginBatch"/>), count them in flight" one atomic step. So once
+/// <see cref="Close"/> has returned, every call is either in the list it returned or in some worker's batch and
+/// counted in <c>_inFlight</c>: none is in between. Under the lock only collection operations run, plus counting a
+/// new call in the pending tracker (whose lock is therefore taken inside this one; it never calls back).
+/// Semaphores are released after the lock is let go. No user code ever runs under it.</para>
+/// <para><b>Waking.</b> <c>_searching</c> counts workers that are about to look at the queue under the lock: one
+/// spinning worker, and workers woken from the idle stack. A worker leaves that count only inside the locked step
+/// where it either takes calls or parks on the idle stack. A producer, under the lock, wakes an idle worker only
+/// while there are more calls than searching workers; every call it does not wake anyone for is therefore seen by a
+/// searching worker's later locked step. That keeps a fast producer from paying a wake-up per call while one
+/// worker keeps up, and still wakes as many workers as there are calls when calls are slow.</para>
 /// <para><b>Capacity.</b> When bounded, <c>_room</c> counts the free places among calls queued and not started. A
-/// new call takes a place before it is queued (waiting, or not, as the caller chooses) and gives it back if it is
-/// refused; a worker gives a place back when it takes a call that holds one. Retries are queued without a place: they were
-/// accepted already, and refusing them could lose them. So the queue holds at most the capacity plus the retries of
-/// calls in flight, which the number of executors bounds.</para>
-/// <para><b>Lock order.</b> Under <c>_lock</c> the queue counts an accepted call in the pending tracker, whose lock is
-/// therefore taken inside this one; the tracker never calls back, so the order is always queue, then tracker.</para>
-/// <para><b>Lock.</b> <c>_lock</c> guards <c>_items</c>, <c>_idle</c>, <c>_sequence</c>, <c>_addingCompleted</c> and <c>_closed</c>, and makes
-/// "take an item, mark it running, publish it as the worker's <see cref="IWorkTaker{TIn}.Current"/>, count it
-/// in flight" one atomic step. So once <see cref="Close"/> has returned, every item is either in the list it
-/// returned or visible as some worker's <c>Current</c> and counted in <c>_inFlight</c>: none is in between.
-/// Nothing is called under the lock but collection operations; semaphores are released after it is let go.</para>
+/// new call takes a place before it is queued and gives it back if refused; a worker gives a place back when it
+/// first takes a call that holds one. Calls put back after a fault are queued without a place: they were accepted
+/// already, and refusing them could lose them. So the queue holds at most the capacity plus the batches of the
+/// executors.</para>
 /// <para><b>In flight.</b> <c>_inFlight</c> rises only under the lock and only while open, so after
-/// <see cref="Close"/> it only falls. It falls once per taken item, in <see cref="Complete"/>, called by
-/// whoever won <see cref="WorkItem{TIn}.TryClaim"/> once it has routed the item. <see cref="Drained"/>
-/// completes when the queue is closed and nothing is in flight.</para>
+/// <see cref="Close"/> it only falls. It falls by a whole batch, in <see cref="Complete"/>, called by whoever owns
+/// the batch once every call of it has been routed. <see cref="Drained"/> completes when the queue is closed and
+/// nothing is in flight.</para>
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage(
     "Reliability",
@@ -29,15 +38,20 @@ namespace Parallelize.Core;
     Justification = "SemaphoreSlim holds no unmanaged resource unless its AvailableWaitHandle is used, which it never is here; disposing it while a refused caller may still be leaving Wait would throw at that caller.")]
 internal sealed class WorkQueue<TIn>
 {
+    private const int InitialCapacity = 64;
+
     private readonly Lock _lock = new();
-    private readonly Queue<WorkItem<TIn>> _items = new();
     private readonly Stack<IWorkTaker<TIn>> _idle = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim? _room;
     private readonly PendingTracker? _pending;
+    private QueuedCall<TIn>[] _ring = new QueuedCall<TIn>[InitialCapacity];
+    private int _head;
+    private int _count;
+    private int _searching;
     private long _sequence;
     private bool _addingCompleted;
-    private bool _closed;
+    private volatile bool _closed;
     private int _inFlight;
 
     /// <summary>Initializes a new queue.</summary>
@@ -55,36 +69,51 @@ internal sealed class WorkQueue<TIn>
     /// <summary>Gets a value indicating whether the queue has a capacity.</summary>
     public bool IsBounded => _room is not null;
 
-    /// <summary>Gets a task that completes once the queue is closed and no taken item is unsettled.</summary>
+    /// <summary>Gets a value indicating whether the queue is closed: nothing is taken or queued any more.</summary>
+    public bool IsClosed => _closed;
+
+    /// <summary>Gets a task that completes once the queue is closed and no taken call is unsettled.</summary>
     public Task Drained => _drained.Task;
 
-    /// <summary>Gets the number of calls queued and not yet started.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _items.Count;
-            }
-        }
-    }
+    /// <summary>Gets the number of calls queued and not yet started (a snapshot).</summary>
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>Gets the number of calls taken and not yet settled.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    /// <summary>Queues a new call, waking one idle worker. On a bounded queue the caller must hold a place (see <see cref="WaitForRoom"/>).</summary>
-    /// <param name="item">The item; its <see cref="WorkItem{TIn}.Sequence"/> is set if it is accepted.</param>
-    /// <returns><see langword="false"/> if the queue takes no new calls (completed or closed); the item was not queued and its place, if any, was given back.</returns>
-    public bool TryEnqueue(WorkItem<TIn> item)
+    /// <summary>Gets the number of calls accepted so far.</summary>
+    public long Accepted => Interlocked.Read(ref _sequence);
+
+    /// <summary>Queues a new call, waking an idle worker if needed. On a bounded queue the caller must hold a place (see <see cref="WaitForRoom"/>).</summary>
+    /// <param name="input">The input.</param>
+    /// <returns><see langword="false"/> if the queue takes no new calls (completed or closed); the call was not queued and its place, if any, was given back.</returns>
+    public bool TryEnqueue(TIn input)
     {
-        if (TryEnqueue(item, isNew: true))
+        IWorkTaker<TIn>? wake = null;
+        bool accepted = false;
+        lock (_lock)
         {
-            return true;
+            if (!_closed && !_addingCompleted)
+            {
+                // Counted as pending here, where it is accepted, never before: a refused call must not show as pending
+                // even for an instant, or a stream could miss its end.
+                _pending?.Add();
+                long sequence = _sequence + 1;
+                Volatile.Write(ref _sequence, sequence);
+                Push(new QueuedCall<TIn>(input, sequence, _room is not null));
+                wake = WakeOneIfNeeded();
+                accepted = true;
+            }
         }
 
-        _room?.Release();
-        return false;
+        if (!accepted)
+        {
+            _room?.Release();
+            return false;
+        }
+
+        wake?.Signal.Release();
+        return true;
     }
 
     /// <summary>Takes a place for a new call on a bounded queue, blocking while it is full.</summary>
@@ -100,16 +129,48 @@ internal sealed class WorkQueue<TIn>
     public Task WaitForRoomAsync(CancellationToken cancellationToken) =>
         _room is null ? Task.CompletedTask : _room.WaitAsync(cancellationToken);
 
-    /// <summary>Queues again an item its owner took and claimed, for another attempt.</summary>
-    /// <param name="item">The item.</param>
-    /// <returns><see langword="false"/> if the queue is closed; the caller still owns the item.</returns>
-    public bool TryRequeue(WorkItem<TIn> item)
+    /// <summary>Queues again calls their owner took, for another attempt (at the back) or because their batch ended early (at the front).</summary>
+    /// <param name="calls">The calls; they hold no place.</param>
+    /// <param name="atFront">Put them first in line, in the given order.</param>
+    /// <returns><see langword="false"/> if the queue is closed; the caller still owns the calls.</returns>
+    public bool TryRequeue(ReadOnlySpan<QueuedCall<TIn>> calls, bool atFront)
     {
-        item.MarkQueued();
-        return TryEnqueue(item, isNew: false);
+        if (calls.IsEmpty)
+        {
+            return true;
+        }
+
+        IWorkTaker<TIn>? wake;
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return false;
+            }
+
+            if (atFront)
+            {
+                for (int i = calls.Length - 1; i >= 0; i--)
+                {
+                    PushFront(calls[i]);
+                }
+            }
+            else
+            {
+                foreach (QueuedCall<TIn> call in calls)
+                {
+                    Push(call);
+                }
+            }
+
+            wake = WakeOneIfNeeded();
+        }
+
+        wake?.Signal.Release();
+        return true;
     }
 
-    /// <summary>Refuses new calls from now on, while retries of calls already accepted are still queued.</summary>
+    /// <summary>Refuses new calls from now on, while calls already accepted may still be queued again.</summary>
     public void CompleteAdding()
     {
         lock (_lock)
@@ -118,77 +179,111 @@ internal sealed class WorkQueue<TIn>
         }
     }
 
-    /// <summary>Takes the next item, blocking the calling thread while the queue is empty.</summary>
-    /// <param name="taker">The worker taking it.</param>
-    /// <param name="item">The item, now running and counted in flight.</param>
-    /// <returns><see langword="false"/> once the queue is closed.</returns>
-    public bool TryTake(IWorkTaker<TIn> taker, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out WorkItem<TIn>? item)
+    /// <summary>
+    /// Takes up to <paramref name="max"/> calls into the worker's batch; if there are none, optionally parks the worker on
+    /// the idle stack (it then waits for its signal).
+    /// </summary>
+    /// <param name="taker">The worker.</param>
+    /// <param name="batch">Where the calls go; at least <paramref name="max"/> long.</param>
+    /// <param name="max">The most calls to take.</param>
+    /// <param name="searching">The worker is counted as searching (it spun, or was woken) and leaves that count now.</param>
+    /// <param name="park">If nothing is queued, park the worker.</param>
+    /// <param name="closed">Set when the queue is closed: the worker must end.</param>
+    /// <returns>How many calls were taken, now in the worker's batch and counted in flight.</returns>
+    public int TakeOrPark(IWorkTaker<TIn> taker, QueuedCall<TIn>[] batch, int max, bool searching, bool park, out bool closed)
     {
-        while (true)
+        Debug.Assert(max >= 1 && batch.Length >= max, "The batch cannot hold the calls asked for.");
+        int places = 0;
+        int taken = 0;
+        lock (_lock)
         {
-            if (TryTakeOrPark(taker, out item, out bool closed))
+            if (searching)
             {
-                return true;
+                Interlocked.Decrement(ref _searching);
             }
 
+            closed = _closed;
             if (closed)
             {
-                return false;
+                return 0;
             }
 
-            taker.Signal.Wait();
-        }
-    }
+            if (_count > 0)
+            {
+                taken = Math.Min(_count, max);
+                for (int i = 0; i < taken; i++)
+                {
+                    ref QueuedCall<TIn> slot = ref _ring[_head];
+                    if (slot.HoldsPlace)
+                    {
+                        slot.HoldsPlace = false;
+                        places++;
+                    }
 
-    /// <summary>Takes the next item, waiting without a thread while the queue is empty.</summary>
-    /// <param name="taker">The worker taking it.</param>
-    /// <returns>The item, now running and counted in flight; <see langword="null"/> once the queue is closed.</returns>
-    public async ValueTask<WorkItem<TIn>?> TakeAsync(IWorkTaker<TIn> taker)
-    {
-        while (true)
+                    batch[i] = slot;
+                    slot = default;
+                    _head = (_head + 1) & (_ring.Length - 1);
+                }
+
+                Volatile.Write(ref _count, _count - taken);
+                Interlocked.Add(ref _inFlight, taken);
+                taker.BeginBatch(taken);
+            }
+            else if (park)
+            {
+                _idle.Push(taker);
+            }
+        }
+
+        if (places > 0)
         {
-            if (TryTakeOrPark(taker, out WorkItem<TIn>? item, out bool closed))
-            {
-                return item;
-            }
-
-            if (closed)
-            {
-                return null;
-            }
-
-            await taker.Signal.WaitAsync().ConfigureAwait(false);
+            _room!.Release(places);
         }
+
+        return taken;
     }
 
-    /// <summary>Settles one taken item: its claimant has routed it to its destination.</summary>
-    public void Complete()
+    /// <summary>Counts the calling worker as searching, if no other worker is: it may then spin briefly before parking.</summary>
+    /// <returns><see langword="true"/> if the caller now searches; it must call <see cref="TakeOrPark"/> with <c>searching</c> set.</returns>
+    public bool TryStartSearching() => Interlocked.CompareExchange(ref _searching, 1, 0) == 0;
+
+    /// <summary>Settles a batch: its owner has routed every call of it.</summary>
+    /// <param name="count">How many calls the batch held.</param>
+    public void Complete(int count)
     {
-        int left = Interlocked.Decrement(ref _inFlight);
-        Debug.Assert(left >= 0, "More items completed than taken.");
-        if (left == 0 && Volatile.Read(ref _closed))
+        int left = Interlocked.Add(ref _inFlight, -count);
+        Debug.Assert(left >= 0, "More calls completed than taken.");
+        if (left == 0 && _closed)
         {
             _drained.TrySetResult();
         }
     }
 
-    /// <summary>Closes the queue: no item is queued or taken after this.</summary>
-    /// <returns>The items that were queued, in queue order; the caller now owns them.</returns>
-    public List<WorkItem<TIn>> Close()
+    /// <summary>Closes the queue: no call is queued or taken after this.</summary>
+    /// <returns>The calls that were queued, in queue order; the caller now owns them.</returns>
+    public List<QueuedCall<TIn>> Close()
     {
-        List<WorkItem<TIn>> drained;
+        List<QueuedCall<TIn>> drained;
         IWorkTaker<TIn>[] idle;
         lock (_lock)
         {
-            Volatile.Write(ref _closed, true);
-            drained = new List<WorkItem<TIn>>(_items);
-            _items.Clear();
+            _closed = true;
+            drained = new List<QueuedCall<TIn>>(_count);
+            for (int i = 0; i < _count; i++)
+            {
+                drained.Add(_ring[(_head + i) & (_ring.Length - 1)]);
+            }
+
+            _ring = [];
+            _head = 0;
+            Volatile.Write(ref _count, 0);
             idle = _idle.ToArray();
             _idle.Clear();
+            Interlocked.Add(ref _searching, idle.Length);
         }
 
-        // Pairs with the full fence of Interlocked.Decrement in Complete: either Complete sees _closed, or
-        // this read sees its decrement. Both may see each other; TrySetResult makes that harmless.
+        // Pairs with the full fence of Interlocked.Add in Complete: either Complete sees _closed, or this read sees
+        // its decrement. Both may see each other; TrySetResult makes that harmless.
         Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _inFlight) == 0)
         {
@@ -203,60 +298,50 @@ internal sealed class WorkQueue<TIn>
         return drained;
     }
 
-    private bool TryEnqueue(WorkItem<TIn> item, bool isNew)
+    /// <summary>Under the lock: pops an idle worker to wake if there are more calls than searching workers.</summary>
+    private IWorkTaker<TIn>? WakeOneIfNeeded()
     {
-        IWorkTaker<TIn>? idle;
-        lock (_lock)
+        if (_count > Volatile.Read(ref _searching) && _idle.TryPop(out IWorkTaker<TIn>? taker))
         {
-            if (_closed || (isNew && _addingCompleted))
-            {
-                return false;
-            }
-
-            if (isNew)
-            {
-                // Counted as pending here, where it is accepted, never before: a refused call must not show as pending
-                // even for an instant, or a stream could miss its end (the collector may already have finished).
-                _pending?.Add();
-                item.Sequence = ++_sequence;
-                item.HoldsPlace = _room is not null;
-            }
-
-            _items.Enqueue(item);
-            _idle.TryPop(out idle);
+            Interlocked.Increment(ref _searching);
+            return taker;
         }
 
-        idle?.Signal.Release();
-        return true;
+        return null;
     }
 
-    private bool TryTakeOrPark(IWorkTaker<TIn> taker, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out WorkItem<TIn>? item, out bool closed)
+    private void Push(in QueuedCall<TIn> call)
     {
-        lock (_lock)
+        if (_count == _ring.Length)
         {
-            closed = _closed;
-            if (!closed && _items.TryDequeue(out item))
-            {
-                item.MarkRunning();
-                taker.Current = item;
-                Interlocked.Increment(ref _inFlight);
-
-                if (item.HoldsPlace)
-                {
-                    item.HoldsPlace = false;
-                    _room!.Release();
-                }
-
-                return true;
-            }
-
-            if (!closed)
-            {
-                _idle.Push(taker);
-            }
-
-            item = null;
-            return false;
+            Grow();
         }
+
+        _ring[(_head + _count) & (_ring.Length - 1)] = call;
+        Volatile.Write(ref _count, _count + 1);
+    }
+
+    private void PushFront(in QueuedCall<TIn> call)
+    {
+        if (_count == _ring.Length)
+        {
+            Grow();
+        }
+
+        _head = (_head - 1) & (_ring.Length - 1);
+        _ring[_head] = call;
+        Volatile.Write(ref _count, _count + 1);
+    }
+
+    private void Grow()
+    {
+        var larger = new QueuedCall<TIn>[Math.Max(InitialCapacity, _ring.Length * 2)];
+        for (int i = 0; i < _count; i++)
+        {
+            larger[i] = _ring[(_head + i) & (_ring.Length - 1)];
+        }
+
+        _ring = larger;
+        _head = 0;
     }
 }

@@ -4,24 +4,51 @@ using Parallelize.Supervision;
 namespace Parallelize.Core;
 
 /// <summary>
-/// Runs one executor: creates it (deferred executors), takes calls from the queue, settles each call, and
+/// Runs one executor: creates it (deferred executors), takes calls from the queue in batches, settles each call, and
 /// restarts or retires the executor after a fault.
 /// </summary>
 /// <remarks>
 /// <para><b>Threads.</b> A synchronous executor gets a dedicated background thread, so executors that block never
 /// starve the .NET thread pool and all of them start at once. An asynchronous executor runs as an async loop on
-/// the thread pool and holds no thread while it awaits. Both loops share every step; <c>sync</c> only chooses
-/// between blocking and awaiting, and in synchronous mode nothing incomplete is ever awaited, so the shared
-/// <see cref="ValueTask"/> methods complete on the worker's own thread.</para>
-/// <para><b>State.</b> <c>_instance</c>, <c>_call</c>, <c>_callAsync</c> and <c>_restarts</c> are touched only by
-/// this worker's loop; <c>_instance</c> is also read by <c>Executors</c>, hence the volatile access.
-/// <see cref="Current"/> is written by the queue under its lock and read by <c>Stop</c>.</para>
+/// the thread pool and holds no thread while it awaits. Both loops share every step but the inner loop over a
+/// batch; <c>sync</c> only chooses between blocking and awaiting, and in synchronous mode nothing incomplete is ever
+/// awaited, so the shared <see cref="ValueTask"/> methods complete on the worker's own thread.</para>
+/// <para><b>Batches.</b> The worker takes up to <c>_maxBatch</c> calls at once, runs them one after another and
+/// delivers their results in one step. The size adapts: it doubles while whole batches take under
+/// <see cref="FastBatch"/> and halves when one takes over <see cref="SlowBatch"/>, so slow calls go one at a time
+/// (every idle executor gets one) and trivial calls share the cost of taking and delivering.</para>
+/// <para><b>Who owns a batch.</b> <c>_cursor</c> is the index of the call running (or about to run) while the worker
+/// owns its batch; <see cref="Done"/> when it holds none (or has claimed it to settle it); <see cref="Stolen"/> once
+/// <c>Stop</c> took it. Every change is a compare-and-swap: the worker moves it from <c>i</c> to <c>i + 1</c> after
+/// storing call <c>i</c>'s result, and from <c>i</c> to <see cref="Done"/> to settle the batch itself (at its end,
+/// at a fault, or when the queue closed); <c>Stop</c>, after its finish timeout, moves it from <c>i</c> to
+/// <see cref="Stolen"/> (<see cref="StealBatch"/>) and then owns the batch: it delivers results <c>0..i-1</c>, whose
+/// stores the compare-and-swaps published, and aborts the rest. Exactly one of them settles each call; a worker
+/// that finds its batch stolen drops what it has. The queue sets <c>_cursor</c> to 0 under its lock when it hands
+/// over a batch, and <c>Stop</c> steals only after closing the queue under that lock, so it sees the batch whole.
+/// Only the worker writes <c>_batch</c>, <c>_outputs</c> and <c>_end</c>, and never while it owns a batch.</para>
+/// <para><b>State.</b> <c>_instance</c>, <c>_call</c>, <c>_callAsync</c>, <c>_maxBatch</c> and <c>_restarts</c> are
+/// touched only by this worker's loop; <c>_instance</c> is also read by <c>Executors</c>, hence the volatile access.</para>
 /// <para><b>No lock is held here while user code runs</b>: executors, factories and <c>Dispose</c> are called
-/// with no lock taken, and routing a settled call (which takes the queue's and the pool's short locks) calls
-/// no user code.</para>
+/// with no lock taken, and no batch is owned while a factory or <c>Dispose</c> runs; routing calls (which takes the
+/// queue's, the sink's and the pool's short locks) calls no user code.</para>
 /// </remarks>
 internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
 {
+    /// <summary>The value of <c>_cursor</c> while the worker owns no batch.</summary>
+    internal const int Done = -1;
+
+    /// <summary>The value of <c>_cursor</c> once <c>Stop</c> has stolen the batch.</summary>
+    internal const int Stolen = -2;
+
+    /// <summary>The largest batch.</summary>
+    internal const int MaxBatch = 256;
+
+    private static readonly long FastBatch = Stopwatch.Frequency / 50_000;  // 20 µs
+    private static readonly long SlowBatch = Stopwatch.Frequency / 5_000;   // 200 µs
+    private static readonly long SpinTime = Stopwatch.Frequency / 20_000;   // 50 µs
+    private static readonly bool CanSpin = Environment.ProcessorCount > 1;
+
     private readonly Parallelize<TIn, TOut> _pool;
     private readonly Executor<TIn, TOut> _source;
     private readonly RestartTracker _restarts;
@@ -29,7 +56,11 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     private object? _instance;
     private Func<TIn, CancellationToken, TOut>? _call;
     private Func<TIn, CancellationToken, ValueTask<TOut>>? _callAsync;
-    private volatile WorkItem<TIn>? _current;
+    private QueuedCall<TIn>[] _batch = new QueuedCall<TIn>[1];
+    private TOut[] _outputs = new TOut[1];
+    private int _maxBatch = 1;
+    private int _end;
+    private int _cursor = Done;
     private volatile bool _retired;
 
     public Worker(Parallelize<TIn, TOut> pool, Executor<TIn, TOut> source, int index)
@@ -51,13 +82,6 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     public int Index { get; }
 
     /// <inheritdoc/>
-    public WorkItem<TIn>? Current
-    {
-        get => _current;
-        set => _current = value;
-    }
-
-    /// <inheritdoc/>
     public SemaphoreSlim Signal { get; } = new(0);
 
     /// <summary>Gets a task that completes once the executor exists, or the worker has retired or exited.</summary>
@@ -69,8 +93,44 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     /// <summary>Gets a value indicating whether the restart policy retired this executor.</summary>
     public bool IsRetired => _retired;
 
+    /// <summary>Gets a value indicating whether the worker holds calls taken from the queue (running or about to run).</summary>
+    public bool IsBusy => Volatile.Read(ref _cursor) >= 0;
+
     /// <summary>Gets the last fault of this executor.</summary>
     public Exception? LastError { get; private set; }
+
+    /// <inheritdoc/>
+    public void BeginBatch(int count)
+    {
+        _end = count;
+        Volatile.Write(ref _cursor, 0);
+    }
+
+    /// <summary>
+    /// Takes the worker's batch away from it, for <c>Stop</c> after its finish timeout: delivers the calls that
+    /// finished and adds the others to <paramref name="aborted"/>. See "Who owns a batch" in the remarks.
+    /// </summary>
+    /// <param name="aborted">Where the calls not finished go.</param>
+    /// <returns>How many calls the stolen batch held (for the queue's in-flight count); 0 if there was none to steal.</returns>
+    public int StealBatch(List<QueuedCall<TIn>> aborted)
+    {
+        int cursor = Volatile.Read(ref _cursor);
+        while (cursor >= 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _cursor, Stolen, cursor);
+            if (seen == cursor)
+            {
+                int end = _end;
+                _pool.Sink.DeliverResults(_batch.AsSpan(0, cursor), _outputs.AsSpan(0, cursor));
+                aborted.AddRange(_batch.AsSpan(cursor, end - cursor));
+                return end;
+            }
+
+            cursor = seen;
+        }
+
+        return 0;
+    }
 
     /// <summary>Starts the worker: a dedicated thread for a synchronous executor, a thread-pool loop for an asynchronous one.</summary>
     public void Start()
@@ -100,7 +160,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
         loop.GetAwaiter().GetResult();
     }
 
-    /// <summary>The worker's loop: start the executor, then take, run and settle calls until the queue closes.</summary>
+    /// <summary>The worker's loop: start the executor, then take, run and settle batches of calls until the queue closes.</summary>
     /// <param name="sync">Run a synchronous executor, blocking this dedicated thread; otherwise await an asynchronous one.</param>
     private async Task RunAsync(bool sync)
     {
@@ -112,39 +172,63 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
                 return;
             }
 
+            WorkQueue<TIn> queue = _pool.Queue;
+            bool searching = false;
             while (true)
             {
-                WorkItem<TIn>? item;
-                if (sync)
+                if (_batch.Length < _maxBatch)
                 {
-                    _pool.Queue.TryTake(this, out item);
+                    _batch = new QueuedCall<TIn>[_maxBatch];
+                    _outputs = new TOut[_maxBatch];
+                }
+
+                int taken = queue.TakeOrPark(this, _batch, _maxBatch, searching, park: false, out bool closed);
+                if (taken == 0 && !closed)
+                {
+                    // Nothing queued. Spin briefly if no other worker does (a producer that keeps up then wakes no
+                    // one), then look once more and park.
+                    searching = sync && CanSpin && queue.TryStartSearching();
+                    if (searching)
+                    {
+                        SpinUntilWork(queue);
+                    }
+
+                    taken = queue.TakeOrPark(this, _batch, _maxBatch, searching, park: true, out closed);
+                    if (taken == 0 && !closed)
+                    {
+                        if (sync)
+                        {
+                            Signal.Wait();
+                        }
+                        else
+                        {
+                            await Signal.WaitAsync().ConfigureAwait(false);
+                        }
+
+                        // Whoever woke this worker counted it as searching.
+                        searching = true;
+                        continue;
+                    }
+                }
+
+                searching = false;
+                if (closed)
+                {
+                    return;
+                }
+
+                long started = Stopwatch.GetTimestamp();
+                Exception? fault = sync ? RunBatch(taken) : await RunBatchAsync(taken).ConfigureAwait(false);
+                if (fault is not null)
+                {
+                    if (!await StartAsync(sync, fault).ConfigureAwait(false))
+                    {
+                        return;
+                    }
                 }
                 else
                 {
-                    item = await _pool.Queue.TakeAsync(this).ConfigureAwait(false);
-                }
-
-                if (item is null)
-                {
-                    return;
-                }
-
-                TOut output = default!;
-                Exception? error = null;
-                try
-                {
-                    output = sync
-                        ? _call!(item.Input, _pool.CallToken)
-                        : await _callAsync!(item.Input, _pool.CallToken).ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    error = ex;
-                }
-
-                if (Settle(item, output, error) && !await StartAsync(sync, error).ConfigureAwait(false))
-                {
-                    return;
+                    AdaptBatchSize(taken, Stopwatch.GetTimestamp() - started);
                 }
             }
         }
@@ -160,6 +244,212 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
         }
     }
 
+    private static void SpinUntilWork(WorkQueue<TIn> queue)
+    {
+        long deadline = Stopwatch.GetTimestamp() + SpinTime;
+        while (queue.Count == 0 && !queue.IsClosed && Stopwatch.GetTimestamp() < deadline)
+        {
+            Thread.SpinWait(8);
+        }
+    }
+
+    private void AdaptBatchSize(int taken, long elapsed)
+    {
+        if (elapsed > SlowBatch)
+        {
+            _maxBatch = Math.Max(1, _maxBatch / 2);
+        }
+        else if (taken == _maxBatch && elapsed < FastBatch && _maxBatch < MaxBatch)
+        {
+            _maxBatch *= 2;
+        }
+    }
+
+    /// <summary>Runs a batch on a synchronous executor. The twin of <see cref="RunBatchAsync"/>, kept apart so the hot loop has no state machine.</summary>
+    /// <returns>The fault the executor must be restarted for, if any.</returns>
+    private Exception? RunBatch(int count)
+    {
+        QueuedCall<TIn>[] batch = _batch;
+        TOut[] outputs = _outputs;
+        Func<TIn, CancellationToken, TOut> call = _call!;
+        CancellationToken token = _pool.CallToken;
+        WorkQueue<TIn> queue = _pool.Queue;
+        for (int i = 0; i < count; i++)
+        {
+            if (queue.IsClosed)
+            {
+                return EndBatchEarly(i, count);
+            }
+
+            try
+            {
+                outputs[i] = call(batch[i].Input, token);
+            }
+            catch (Exception ex)
+            {
+                return SettleFault(i, count, ex);
+            }
+
+            if (Interlocked.CompareExchange(ref _cursor, i + 1, i) != i)
+            {
+                return null;
+            }
+        }
+
+        FinishBatch(count);
+        return null;
+    }
+
+    /// <summary>Runs a batch on an asynchronous executor; see <see cref="RunBatch"/>.</summary>
+    /// <returns>The fault the executor must be restarted for, if any.</returns>
+    private async ValueTask<Exception?> RunBatchAsync(int count)
+    {
+        QueuedCall<TIn>[] batch = _batch;
+        TOut[] outputs = _outputs;
+        Func<TIn, CancellationToken, ValueTask<TOut>> call = _callAsync!;
+        CancellationToken token = _pool.CallToken;
+        WorkQueue<TIn> queue = _pool.Queue;
+        for (int i = 0; i < count; i++)
+        {
+            if (queue.IsClosed)
+            {
+                return EndBatchEarly(i, count);
+            }
+
+            try
+            {
+                outputs[i] = await call(batch[i].Input, token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                return SettleFault(i, count, ex);
+            }
+
+            if (Interlocked.CompareExchange(ref _cursor, i + 1, i) != i)
+            {
+                return null;
+            }
+        }
+
+        FinishBatch(count);
+        return null;
+    }
+
+    /// <summary>Settles a batch whose calls all succeeded: delivers the results, unless <c>Stop</c> stole the batch.</summary>
+    private void FinishBatch(int count)
+    {
+        if (Interlocked.CompareExchange(ref _cursor, Done, count) != count)
+        {
+            return;
+        }
+
+        _pool.Sink.DeliverResults(_batch.AsSpan(0, count), _outputs.AsSpan(0, count));
+        Release(count);
+    }
+
+    /// <summary>The queue closed (the pool is stopping): delivers the calls that finished and aborts those not started.</summary>
+    private Exception? EndBatchEarly(int next, int count)
+    {
+        if (Interlocked.CompareExchange(ref _cursor, Done, next) == next)
+        {
+            _pool.Sink.DeliverResults(_batch.AsSpan(0, next), _outputs.AsSpan(0, next));
+            _pool.AbortLate(_batch.AsSpan(next, count - next));
+            Release(count);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Settles a batch at a failed call: delivers the calls before it, routes the failed one (another attempt, a
+    /// failure, or an abort when the pool is stopping) and puts the calls after it back at the front of the queue.
+    /// </summary>
+    /// <returns>The fault the executor must be restarted for; <see langword="null"/> for a retry the executor asked for, an abort, or a stolen batch.</returns>
+    private Exception? SettleFault(int failed, int count, Exception error)
+    {
+        if (Interlocked.CompareExchange(ref _cursor, Done, failed) != failed)
+        {
+            // Stop aborted this call after its finish timeout and reported it; the late outcome is dropped.
+            return null;
+        }
+
+        _pool.Sink.DeliverResults(_batch.AsSpan(0, failed), _outputs.AsSpan(0, failed));
+        Exception? fault = RouteFailedAttempt(ref _batch[failed], error);
+        ReadOnlySpan<QueuedCall<TIn>> rest = _batch.AsSpan(failed + 1, count - failed - 1);
+        if (!_pool.Queue.TryRequeue(rest, atFront: true))
+        {
+            _pool.AbortLate(rest);
+        }
+
+        Release(count);
+        return fault;
+    }
+
+    /// <summary>Routes a call whose attempt threw, which the caller owns.</summary>
+    /// <returns>The fault the executor must be restarted for, or <see langword="null"/>.</returns>
+    private Exception? RouteFailedAttempt(ref QueuedCall<TIn> call, Exception error)
+    {
+        if (error is OperationCanceledException && _pool.CallToken.IsCancellationRequested)
+        {
+            // Stop cancelled the call: an abort, not a fault.
+            _pool.AbortLate(new ReadOnlySpan<QueuedCall<TIn>>(in call));
+            return null;
+        }
+
+        bool fault = true;
+        if (error is RetryException retry)
+        {
+            fault = false;
+            if (retry.HasReplacementInput)
+            {
+                if (retry.ReplacementInput is TIn replacement)
+                {
+                    call.Input = replacement;
+                }
+                else if (retry.ReplacementInput is null && default(TIn) is null)
+                {
+                    call.Input = default!;
+                }
+                else
+                {
+                    fault = true;
+                    error = new InvalidCastException(
+                        $"The executor asked for a retry with a replacement input of type {retry.ReplacementInput?.GetType().FullName ?? "null"}, but this pool's inputs are {typeof(TIn).FullName}.",
+                        retry);
+                }
+            }
+        }
+
+        call.RecordAttempt(error);
+        if (call.Attempts >= _pool.Options.MaxAttempts)
+        {
+            _pool.Sink.DeliverFailure(call);
+        }
+        else if (_pool.Queue.TryRequeue(new ReadOnlySpan<QueuedCall<TIn>>(in call), atFront: false))
+        {
+            _pool.OnRetry();
+        }
+        else
+        {
+            // The pool is stopping: the call can have no further attempt, so it is aborted.
+            _pool.AbortLate(new ReadOnlySpan<QueuedCall<TIn>>(in call));
+        }
+
+        return fault ? error : null;
+    }
+
+    /// <summary>Lets go of a settled batch: clears references the pool no longer needs and counts the calls out of flight.</summary>
+    private void Release(int count)
+    {
+        _batch.AsSpan(0, count).Clear();
+        if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TOut>())
+        {
+            _outputs.AsSpan(0, count).Clear();
+        }
+
+        _pool.Queue.Complete(count);
+    }
+
     /// <summary>
     /// Only an exception from the pool's own code reaches here (user code is always called inside a try). Rather
     /// than crash the process (a dedicated thread) or vanish (a fire-and-forget loop) and leave <c>Wait</c>
@@ -173,73 +463,6 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
             _retired = true;
             _pool.OnWorkerRetired();
         }
-    }
-
-    /// <summary>Routes a finished call to its one destination.</summary>
-    /// <returns><see langword="true"/> if the executor faulted and must be restarted.</returns>
-    private bool Settle(WorkItem<TIn> item, TOut output, Exception? error)
-    {
-        _current = null;
-        if (!item.TryClaim())
-        {
-            // Stop aborted this call after its finish timeout and reported it; the late outcome is dropped.
-            return false;
-        }
-
-        WorkQueue<TIn> queue = _pool.Queue;
-        if (error is null)
-        {
-            _restarts.OnSuccess();
-            _pool.Collector.AddResult(item, output);
-            queue.Complete();
-            return false;
-        }
-
-        if (error is OperationCanceledException && _pool.CallToken.IsCancellationRequested)
-        {
-            // Stop cancelled the call: an abort, not a fault.
-            _pool.AbortLate(item);
-            queue.Complete();
-            return false;
-        }
-
-        bool fault = true;
-        if (error is RetryException retry)
-        {
-            fault = false;
-            if (retry.HasReplacementInput)
-            {
-                if (retry.ReplacementInput is TIn replacement)
-                {
-                    item.Input = replacement;
-                }
-                else if (retry.ReplacementInput is null && default(TIn) is null)
-                {
-                    item.Input = default!;
-                }
-                else
-                {
-                    fault = true;
-                    error = new InvalidCastException(
-                        $"The executor asked for a retry with a replacement input of type {retry.ReplacementInput?.GetType().FullName ?? "null"}, but this pool's inputs are {typeof(TIn).FullName}.",
-                        retry);
-                }
-            }
-        }
-
-        item.RecordAttempt(error);
-        if (item.Attempts >= _pool.Options.MaxAttempts)
-        {
-            _pool.Collector.AddFailure(item);
-        }
-        else if (!queue.TryRequeue(item))
-        {
-            // The pool is stopping: the call can have no further attempt, so it is aborted.
-            _pool.AbortLate(item);
-        }
-
-        queue.Complete();
-        return fault;
     }
 
     /// <summary>Creates (or, after a fault, restarts) the executor under the restart policy.</summary>
@@ -366,7 +589,6 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
 
     private async ValueTask ExitAsync(bool sync)
     {
-        _current = null;
         await ReleaseInstanceAsync(sync).ConfigureAwait(false);
         _ready.TrySetResult();
         _pool.OnWorkerExited();

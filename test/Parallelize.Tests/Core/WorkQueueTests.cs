@@ -5,111 +5,190 @@ namespace Parallelize.Tests.Core;
 public sealed class WorkQueueTests
 {
     [Fact]
-    public void Close_WithQueuedItems_ReturnsThemInQueueOrderAndRefusesMore()
+    public void Close_WithQueuedCalls_ReturnsThemInQueueOrderAndRefusesMore()
     {
         var queue = new WorkQueue<string>();
-        Assert.True(queue.TryEnqueue(new WorkItem<string>("a")));
-        Assert.True(queue.TryEnqueue(new WorkItem<string>("b")));
+        Assert.True(queue.TryEnqueue("a"));
+        Assert.True(queue.TryEnqueue("b"));
         Assert.Equal(2, queue.Count);
 
-        List<WorkItem<string>> drained = queue.Close();
+        List<QueuedCall<string>> drained = queue.Close();
 
-        Assert.Equal(["a", "b"], drained.Select(i => i.Input));
+        Assert.Equal(["a", "b"], drained.Select(call => call.Input));
+        Assert.Equal([1L, 2L], drained.Select(call => call.Sequence));
         Assert.Equal(0, queue.Count);
-        Assert.False(queue.TryEnqueue(new WorkItem<string>("c")));
+        Assert.False(queue.TryEnqueue("c"));
         Assert.True(queue.Drained.IsCompleted);
     }
 
     [Fact]
-    public void TryTake_MarksTheItemRunningPublishesItAndCountsItInFlight()
+    public void TakeOrPark_TakesUpToTheBatchSizeInOrderHandsTheBatchOverAndCountsItInFlight()
     {
         var queue = new WorkQueue<int>();
-        var taker = new Taker();
-        var item = new WorkItem<int>(5);
-        queue.TryEnqueue(item);
+        using var taker = new Taker();
+        for (int i = 1; i <= 5; i++)
+        {
+            queue.TryEnqueue(i);
+        }
 
-        Assert.True(queue.TryTake(taker, out WorkItem<int>? taken));
+        var batch = new QueuedCall<int>[3];
+        int taken = queue.TakeOrPark(taker, batch, 3, searching: false, park: false, out bool closed);
 
-        Assert.Same(item, taken);
-        Assert.Same(item, taker.Current);
-        Assert.Equal(WorkItem<int>.Running, item.State);
-        Assert.Equal(1, queue.InFlight);
+        Assert.False(closed);
+        Assert.Equal(3, taken);
+        Assert.Equal([1, 2, 3], batch.Select(call => call.Input));
+        Assert.Equal(3, taker.Batch);
+        Assert.Equal(3, queue.InFlight);
+        Assert.Equal(2, queue.Count);
     }
 
     [Fact]
-    public void Drained_AfterClose_CompletesOnlyWhenTheLastTakenItemIsComplete()
+    public void TryRequeue_AtFront_PutsTheCallsFirstInTheirOrder_AndAtTheBackLast()
     {
         var queue = new WorkQueue<int>();
-        var taker = new Taker();
-        queue.TryEnqueue(new WorkItem<int>(1));
-        Assert.True(queue.TryTake(taker, out _));
+        using var taker = new Taker();
+        queue.TryEnqueue(1);
+        queue.TryEnqueue(2);
+        queue.TryEnqueue(3);
+        var batch = new QueuedCall<int>[2];
+        queue.TakeOrPark(taker, batch, 2, searching: false, park: false, out _);
+
+        Assert.True(queue.TryRequeue(batch.AsSpan(1, 1), atFront: true));
+        Assert.True(queue.TryRequeue(batch.AsSpan(0, 1), atFront: false));
+
+        Assert.Equal([2, 3, 1], queue.Close().Select(call => call.Input));
+    }
+
+    [Fact]
+    public void Queue_GrowingPastItsRingWhileWrapped_KeepsCallOrder()
+    {
+        var queue = new WorkQueue<int>();
+        using var taker = new Taker();
+        var batch = new QueuedCall<int>[40];
+        int next = 0;
+        for (; next < 60; next++)
+        {
+            queue.TryEnqueue(next);
+        }
+
+        queue.TakeOrPark(taker, batch, 40, searching: false, park: false, out _);
+        for (; next < 200; next++)
+        {
+            queue.TryEnqueue(next);
+        }
+
+        Assert.Equal(Enumerable.Range(40, 160), queue.Close().Select(call => call.Input));
+    }
+
+    [Fact]
+    public void Drained_AfterClose_CompletesOnlyWhenTheLastTakenBatchIsComplete()
+    {
+        var queue = new WorkQueue<int>();
+        using var taker = new Taker();
+        queue.TryEnqueue(1);
+        queue.TryEnqueue(2);
+        var batch = new QueuedCall<int>[2];
+        Assert.Equal(2, queue.TakeOrPark(taker, batch, 2, searching: false, park: false, out _));
 
         queue.Close();
         Assert.False(queue.Drained.IsCompleted);
-        queue.Complete();
+        queue.Complete(2);
 
         Assert.True(queue.Drained.IsCompleted);
-        Assert.False(queue.TryTake(taker, out _));
+        Assert.Equal(0, queue.TakeOrPark(taker, batch, 2, searching: false, park: false, out bool closed));
+        Assert.True(closed);
     }
 
     [Fact]
-    public void TryClaim_RacingClaimants_ExactlyOneWins()
+    public void TryRequeue_AfterClose_FailsAndLeavesTheCallsWithTheirOwner()
     {
-        var item = new WorkItem<int>(1);
-        item.MarkRunning();
+        var queue = new WorkQueue<int>();
+        queue.Close();
 
-        bool[] wins = new bool[8];
-        Parallel.For(0, wins.Length, i => wins[i] = item.TryClaim());
-
-        Assert.Single(wins, won => won);
-        Assert.Equal(WorkItem<int>.Claimed, item.State);
+        QueuedCall<int>[] calls = [new QueuedCall<int>(1, 1, holdsPlace: false)];
+        Assert.False(queue.TryRequeue(calls, atFront: false));
     }
 
     [Fact]
-    public void TryRequeue_AfterClose_FailsAndLeavesTheItemWithItsOwner()
+    public void Bounded_TakingACallGivesItsPlaceBack_ARequeuedCallTakesNone()
+    {
+        var queue = new WorkQueue<int>(capacity: 1);
+        using var taker = new Taker();
+        Assert.True(queue.WaitForRoom(TimeSpan.Zero, CancellationToken.None));
+        queue.TryEnqueue(1);
+        Assert.False(queue.WaitForRoom(TimeSpan.Zero, CancellationToken.None));
+
+        var batch = new QueuedCall<int>[1];
+        queue.TakeOrPark(taker, batch, 1, searching: false, park: false, out _);
+        Assert.False(batch[0].HoldsPlace);
+        Assert.True(queue.TryRequeue(batch, atFront: true));
+
+        Assert.True(queue.WaitForRoom(TimeSpan.Zero, CancellationToken.None));
+    }
+
+    [Fact]
+    public void Producer_WakesAParkedWorker_OnlyWhileCallsOutnumberSearchingWorkers()
     {
         var queue = new WorkQueue<int>();
-        var item = new WorkItem<int>(1);
-        queue.Close();
+        using var first = new Taker();
+        using var second = new Taker();
+        var batch = new QueuedCall<int>[1];
+        Assert.Equal(0, queue.TakeOrPark(first, batch, 1, searching: false, park: true, out _));
+        Assert.Equal(0, queue.TakeOrPark(second, batch, 1, searching: false, park: true, out _));
 
-        Assert.False(queue.TryRequeue(item));
-        Assert.Equal(WorkItem<int>.Queued, item.State);
+        queue.TryEnqueue(1);
+        Assert.Equal(1, first.Signal.CurrentCount + second.Signal.CurrentCount);
+
+        // The woken worker counts as searching, so no other worker may start spinning; a second call outnumbers it and wakes the second.
+        Assert.True(queue.TryStartSearching() is false);
+        queue.TryEnqueue(2);
+        Assert.Equal(2, first.Signal.CurrentCount + second.Signal.CurrentCount);
+        queue.TryEnqueue(3);
+        Assert.Equal(2, first.Signal.CurrentCount + second.Signal.CurrentCount);
+    }
+
+    [Fact]
+    public void SearchingWorker_LeavesTheCountInItsLockedStep_SoTheNextCallWakesAParkedOne()
+    {
+        var queue = new WorkQueue<int>();
+        using var spinner = new Taker();
+        using var parked = new Taker();
+        var batch = new QueuedCall<int>[1];
+        Assert.Equal(0, queue.TakeOrPark(parked, batch, 1, searching: false, park: true, out _));
+        Assert.True(queue.TryStartSearching());
+        Assert.False(queue.TryStartSearching());
+
+        queue.TryEnqueue(1);
+        Assert.Equal(0, parked.Signal.CurrentCount);
+
+        Assert.Equal(1, queue.TakeOrPark(spinner, batch, 1, searching: true, park: false, out _));
+        queue.TryEnqueue(2);
+        Assert.Equal(1, parked.Signal.CurrentCount);
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task TakeAsync_EmptyQueue_WaitsUntilAnItemArrivesOrTheQueueCloses()
+    public async Task ParkedWorker_IsWokenByClose()
     {
         var queue = new WorkQueue<int>();
-        var first = new Taker();
-        var second = new Taker();
+        using var taker = new Taker();
+        var batch = new QueuedCall<int>[1];
+        Assert.Equal(0, queue.TakeOrPark(taker, batch, 1, searching: false, park: true, out _));
 
-        ValueTask<WorkItem<int>?> waiting = queue.TakeAsync(first);
-        Assert.False(waiting.IsCompleted);
-        queue.TryEnqueue(new WorkItem<int>(42));
-        Assert.Equal(42, (await waiting)!.Input);
-
-        ValueTask<WorkItem<int>?> closing = queue.TakeAsync(second);
+        Task waiting = taker.Signal.WaitAsync();
         queue.Close();
-        Assert.Null(await closing);
-    }
+        await waiting;
 
-    [Fact(Timeout = 60_000)]
-    public async Task TryTake_BlockedTaker_IsWokenByClose()
-    {
-        var queue = new WorkQueue<int>();
-        var taker = new Taker();
-
-        Task<bool> taking = Task.Run(() => queue.TryTake(taker, out _));
-        queue.Close();
-
-        Assert.False(await taking);
+        Assert.Equal(0, queue.TakeOrPark(taker, batch, 1, searching: true, park: true, out bool closed));
+        Assert.True(closed);
     }
 
     private sealed class Taker : IWorkTaker<int>, IDisposable
     {
-        public WorkItem<int>? Current { get; set; }
+        public int Batch { get; private set; }
 
         public SemaphoreSlim Signal { get; } = new(0);
+
+        public void BeginBatch(int count) => Batch = count;
 
         public void Dispose() => Signal.Dispose();
     }
