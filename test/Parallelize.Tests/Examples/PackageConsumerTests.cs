@@ -22,7 +22,7 @@ public sealed class PackageConsumerTests
     /// <summary>Source Link's custom debug information in a portable PDB.</summary>
     private static readonly Guid SourceLinkKind = new("CC110556-A091-4D38-9FEC-25AB9A351A6A");
 
-    /// <summary>A repository URL for the pack: there is no git remote to take one from, and Source Link needs one.</summary>
+    /// <summary>The repository URL the pack is given, as a clone without a git remote must be, for Source Link.</summary>
     private const string RepositoryUrl = "https://github.com/example/parallelize";
 
     [Fact(Timeout = 300_000)]
@@ -30,23 +30,22 @@ public sealed class PackageConsumerTests
     {
         string root = RepositoryRoot();
         DirectoryInfo work = Directory.CreateTempSubdirectory("parallelize-package-");
+        string feed = Path.Combine(work.FullName, "feed");
+        string consumer = Path.Combine(work.FullName, "consumer");
         string suffix = "smoke-" + Guid.NewGuid().ToString("N");
-        string? cachedPackage = null;
+        string? version = null;
         try
         {
-            string feed = Path.Combine(work.FullName, "feed");
             await DotnetAsync(
                 root, "pack", "src/Parallelize/Parallelize.csproj", "-c", "Release", "--version-suffix", suffix, "-o", feed,
                 "--artifacts-path", Path.Combine(work.FullName, "pack"), $"-p:RepositoryUrl={RepositoryUrl}");
             string package = Directory.GetFiles(feed, "Parallelize.*.nupkg").Single();
-            string version = CheckPackage(package, suffix);
+            version = CheckPackage(package, suffix);
             CheckSymbols(Path.ChangeExtension(package, ".snupkg"), checkSourceLink: IsGitRepository(root));
 
-            string consumer = Path.Combine(work.FullName, "consumer");
             string output = await DotnetAsync(
                 root, "run", "--project", "examples/PackageConsumer/PackageConsumer.csproj", "-c", "Release",
                 "--artifacts-path", consumer, $"-p:VersionSuffix={suffix}", $"-p:ParallelizePackageSource={feed}", "--", "200");
-            cachedPackage = CachedPackageFolder(consumer, version);
 
             Assert.Contains($"Parallelize {version}", output, StringComparison.Ordinal);
             Assert.Contains("results 199 + failures 1 + aborted 0 = calls 200", output, StringComparison.Ordinal);
@@ -56,13 +55,14 @@ public sealed class PackageConsumerTests
         }
         finally
         {
-            work.Delete(recursive: true);
-
-            // The uniquely versioned package restored into the user's package cache is of no use to anyone else.
-            if (cachedPackage is not null && Directory.Exists(cachedPackage))
+            // The uniquely versioned package that the restore put in the user's package cache is of no use to anyone.
+            string? cached = version is null ? null : CachedPackageFolder(consumer, version);
+            if (cached is not null && Directory.Exists(cached))
             {
-                Directory.Delete(cachedPackage, recursive: true);
+                Directory.Delete(cached, recursive: true);
             }
+
+            work.Delete(recursive: true);
         }
     }
 
@@ -135,6 +135,11 @@ public sealed class PackageConsumerTests
     /// <summary>Where the consumer's restore put the package in the user's package cache (from its assets file).</summary>
     private static string? CachedPackageFolder(string consumerArtifacts, string version)
     {
+        if (!Directory.Exists(consumerArtifacts))
+        {
+            return null;
+        }
+
         string? assets = Directory.GetFiles(consumerArtifacts, "project.assets.json", SearchOption.AllDirectories).FirstOrDefault();
         if (assets is null)
         {
@@ -188,7 +193,7 @@ public sealed class PackageConsumerTests
         using Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {command}.");
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -199,7 +204,7 @@ public sealed class PackageConsumerTests
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{command} did not finish in three minutes.");
+            throw new TimeoutException($"{command} did not finish in two minutes.");
         }
     }
 }
