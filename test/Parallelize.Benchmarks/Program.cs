@@ -1,0 +1,15 @@
+// Parallelize against a plain loop, Parallel.For, TPL Dataflow and a hand-written Channels pool, on the same work.
+//
+//   dotnet run --project test/Parallelize.Benchmarks -c Release -- --quick [--calls N] [--repeats N] [--markdown FILE]
+//   dotnet run --project test/Parallelize.Benchmarks -c Release -- --quick --tiny     (smoke run: checks every result)
+//   dotnet run --project test/Parallelize.Benchmarks -c Release -- --filter '*'       (BenchmarkDotNet, every case)
+using BenchmarkDotNet.Running;
+using Parallelize.Benchmarks;
+
+if (QuickOptions.IsQuick(args))
+{
+    return QuickRun.Run(args);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(CpuWorkBenchmarks).Assembly).Run(args);
+return 0;
