@@ -159,7 +159,11 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
         using var abandon = new CancellationTokenSource();
         long started = clock.GetTimestamp();
         process.Start();
-        bool killed = false;
+
+        // Killed inside the pool's Stop, as it cancels the token, so that no process outlives a Stop that has
+        // returned (a program may exit right after it). Disposed before the process: waits for a running kill.
+        using CancellationTokenRegistration killOnStop = cancellationToken.UnsafeRegister(static state => Kill((Process)state!), process);
+        bool timedOut = false;
         try
         {
             if (Options.Timeout is { } limit)
@@ -180,20 +184,18 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
             }
             catch (OperationCanceledException) when (stopOrTimeout.IsCancellationRequested)
             {
-                killed = true;
-                Kill(process);
+                Kill(process); // the timeout's kill; on Stop the registration has killed it already
                 await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-
-                // With the whole tree gone the output ends at once; keep what it wrote before it was killed.
-                if (await Task.WhenAny(reading, Task.Delay(DrainTimeout, CancellationToken.None)).ConfigureAwait(false) != reading)
+                if (!cancellationToken.IsCancellationRequested)
                 {
-                    await abandon.CancelAsync().ConfigureAwait(false);
+                    // With the whole tree gone the output ends at once; keep what it wrote before it was killed.
+                    timedOut = true;
+                    await Task.WhenAny(reading, Task.Delay(DrainTimeout, CancellationToken.None)).ConfigureAwait(false);
                 }
-
-                await reading.ConfigureAwait(false);
             }
 
             await abandon.CancelAsync().ConfigureAwait(false);
+            await reading.ConfigureAwait(false);
             await writing.ConfigureAwait(false);
         }
         finally
@@ -205,7 +207,9 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
             }
         }
 
-        if (killed && cancellationToken.IsCancellationRequested)
+        // Stop may cancel the token (and kill the process) just as the process ends on its own: the run is then
+        // aborted all the same, so that the exit code of a killed process is never taken for a result.
+        if (cancellationToken.IsCancellationRequested)
         {
             throw new OperationCanceledException($"The pool stopped the run and killed it: {CommandLine.Format(FileName, start.ArgumentList)}", cancellationToken);
         }
@@ -219,7 +223,7 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
             StandardOutput = output.ToString(),
             StandardError = error.ToString(),
             Elapsed = clock.GetElapsedTime(started),
-            TimedOut = killed,
+            TimedOut = timedOut,
         };
         if (!result.Succeeded && Options.OnFailure == ProcessFailureHandling.Fail)
         {

@@ -163,8 +163,8 @@ public sealed class ProcessExecutorTests : IDisposable
         Assert.Equal("started\n", result.StandardOutput);
         Assert.Equal(TimeSpan.FromSeconds(5), result.Elapsed);
         Assert.Contains("timed out and was killed (exit code 137)", result.ToString(), StringComparison.Ordinal);
-        await Timeouts.Until(() => !IsRunning(grandchild), "the grandchild is gone");
-        Assert.False(IsRunning(shell));
+        await Timeouts.Until(() => !ProcessState.IsRunning(grandchild), "the grandchild is gone");
+        Assert.False(ProcessState.IsRunning(shell));
     }
 
     [Fact(Timeout = Timeouts.Test)]
@@ -206,7 +206,7 @@ public sealed class ProcessExecutorTests : IDisposable
 
             Assert.True(result.TimedOut);
             Assert.Equal("started\n", result.StandardOutput);
-            Assert.True(IsRunning(escaped), "the test needs a child that escaped the kill");
+            Assert.True(ProcessState.IsRunning(escaped), "the test needs a child that escaped the kill");
         }
         finally
         {
@@ -229,7 +229,7 @@ public sealed class ProcessExecutorTests : IDisposable
         (int shell, int background) = await ReadPidsAsync(pids);
         try
         {
-            await Timeouts.Until(() => !IsRunning(shell), "the shell has exited");
+            await Timeouts.Until(() => !ProcessState.IsRunning(shell), "the shell has exited");
             Assert.False(run.IsCompleted);
             clock.Advance(TimeSpan.FromSeconds(1));
             ProcessResult result = await run.WaitAsync(Timeouts.Hang);
@@ -255,12 +255,15 @@ public sealed class ProcessExecutorTests : IDisposable
 
         Task<ProcessResult> run = executor.ExecuteAsync(new ProcessRequest(pids), cancel.Token).AsTask();
         (int shell, int grandchild) = await ReadPidsAsync(pids);
-        await cancel.CancelAsync();
-        OperationCanceledException canceled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Timeouts.Hang));
+        cancel.Cancel();
 
+        // Killed by the time Cancel returns, as Stop cancels the pool's token: a program may exit right after Stop.
+        Assert.True(ProcessState.IsDeadOrKilled(shell));
+        Assert.True(ProcessState.IsDeadOrKilled(grandchild));
+        OperationCanceledException canceled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Timeouts.Hang));
         Assert.Equal(cancel.Token, canceled.CancellationToken);
         Assert.Contains("killed", canceled.Message, StringComparison.Ordinal);
-        await Timeouts.Until(() => !IsRunning(grandchild) && !IsRunning(shell), "the shell and its grandchild are gone");
+        await Timeouts.Until(() => !ProcessState.IsRunning(grandchild) && !ProcessState.IsRunning(shell), "the shell and its grandchild are gone");
     }
 
     [Fact(Timeout = Timeouts.Test)]
@@ -450,9 +453,11 @@ public sealed class ProcessExecutorTests : IDisposable
     }
 
     [Fact(Timeout = Timeouts.Test)]
-    public async Task Pool_StopWithRunsInFlight_KillsEveryProcessTreeAndAbortsEveryInput()
+    public async Task Pool_StopWithRunsInFlight_HasKilledEveryProcessTreeWhenItReturnsAndAbortsEveryInput()
     {
-        using var pool = new Parallelize<ProcessRequest, ProcessResult>(ProcessExecutor.Create("sh", 2, ["-c", BlockWithGrandchild, "sh"]));
+        // Killed runs must not come back as results, even with non-zero exits returned as results.
+        using var pool = new Parallelize<ProcessRequest, ProcessResult>(ProcessExecutor.Create(
+            "sh", 2, ["-c", BlockWithGrandchild, "sh"], new ProcessExecutorOptions { OnFailure = ProcessFailureHandling.ReturnResult }));
         string[] pidFiles = [.. Enumerable.Range(0, 3).Select(i => Path.Combine(_dir.FullName, $"pids{i}"))];
         foreach (string file in pidFiles)
         {
@@ -468,11 +473,12 @@ public sealed class ProcessExecutorTests : IDisposable
 
         IReadOnlyList<ProcessRequest> aborted = await Task.Run(() => pool.Stop(TimeSpan.Zero));
 
+        Assert.All(running, p => Assert.True(ProcessState.IsDeadOrKilled(p.Shell) && ProcessState.IsDeadOrKilled(p.Grandchild)));
         Assert.Equal(pidFiles, aborted.Select(r => r.Arguments[0]).Order(StringComparer.Ordinal));
         Assert.Empty(pool.Results);
         Assert.Empty(pool.Failures);
         Assert.Equal(0, pool.Restarts);
-        await Timeouts.Until(() => running.TrueForAll(p => !IsRunning(p.Shell) && !IsRunning(p.Grandchild)), "every process of both trees is gone");
+        await Timeouts.Until(() => running.TrueForAll(p => !ProcessState.IsRunning(p.Shell) && !ProcessState.IsRunning(p.Grandchild)), "every process of both trees is gone");
     }
 
     [Fact(Timeout = Timeouts.Test)]
@@ -499,23 +505,5 @@ public sealed class ProcessExecutorTests : IDisposable
         await Timeouts.Until(() => File.Exists(path), $"{Path.GetFileName(path)} is written");
         string[] pids = (await File.ReadAllTextAsync(path)).Split(' ', StringSplitOptions.TrimEntries);
         return (int.Parse(pids[0], CultureInfo.InvariantCulture), int.Parse(pids[1], CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>Whether a process exists and is not a zombie (a killed child that no one has reaped yet is dead too).</summary>
-    private static bool IsRunning(int pid)
-    {
-        string stat;
-        try
-        {
-            stat = File.ReadAllText($"/proc/{pid}/stat");
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or IOException)
-        {
-            return false;
-        }
-
-        // The state follows the command name, which is in parentheses and may itself contain ") ".
-        char state = stat[(stat.LastIndexOf(')') + 2)..][0];
-        return state is not ('Z' or 'X');
     }
 }
