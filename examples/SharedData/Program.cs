@@ -10,7 +10,8 @@
 // --repeat runs each, checks that every merged result equals the loop's, and suggests the fewest executors within 10%
 // of the fastest. For CPU-bound work like this the speedup grows up to the number of cores the machine can give you
 // (other processes take some) and then flattens: more executors than cores only take turns. With little work per
-// element (--rounds 1) the work becomes memory-bound and scales less, since the cores share the memory bandwidth.
+// element (--rounds 1) the work is closer to memory-bound; on a machine with many cores its speedup then levels off
+// before the core count, since the cores share the memory bandwidth.
 // Work that blocks (I/O, external processes) is different: there, executors beyond the core count do pay off.
 //
 //   dotnet run --project examples/SharedData -c Release -- [--size N] [--chunks N] [--rounds N] [--max-executors N] [--repeat N] [--seed N]
