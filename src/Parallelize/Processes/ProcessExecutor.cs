@@ -22,14 +22,15 @@ namespace Parallelize;
 /// attempt's <see cref="RetryException"/> carrying a <see cref="ProcessFailedException"/>; a failing command never
 /// restarts or retires the executor;</description></item>
 /// <item><description>the pool stops and cancels the call (<c>Stop</c> after its finish timeout): the process and its
-/// children are killed and the input is returned by <c>Stop</c> as aborted;</description></item>
+/// children are killed before <c>Stop</c> returns, and the input is returned by <c>Stop</c> as aborted;</description></item>
 /// <item><description>the process cannot be started (no such program, no such working directory): the exception is an
 /// executor fault, so the restart policy applies, and a pool whose every start fails is faulted rather than
 /// running every input to no purpose.</description></item>
 /// </list>
 /// <para>A run ends when the process has exited and its output has ended: a background child that keeps the output
 /// open keeps the run going until it exits or the timeout kills it. Children that leave the process tree (a daemon
-/// started with <c>setsid</c>) are not killed.</para>
+/// started with <c>setsid</c>) are not killed, and neither are processes still running when this program exits
+/// without stopping the pool.</para>
 /// <para>The executor keeps no state between runs, so it is thread-safe.</para>
 /// <example>
 /// <code>
