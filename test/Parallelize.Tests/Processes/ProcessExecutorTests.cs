@@ -19,7 +19,22 @@ public sealed class ProcessExecutorTests : IDisposable
 
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("parallelize-processes-");
 
-    public void Dispose() => _dir.Delete(recursive: true);
+    public void Dispose()
+    {
+        // A test that failed half-way may leave a blocked process behind: every pid a script wrote is killed.
+        foreach (FileInfo file in _dir.EnumerateFiles("pid*"))
+        {
+            foreach (string pid in File.ReadAllText(file.FullName).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (int.TryParse(pid, CultureInfo.InvariantCulture, out int id))
+                {
+                    KillIfRunning(id);
+                }
+            }
+        }
+
+        _dir.Delete(recursive: true);
+    }
 
     [Fact(Timeout = Timeouts.Test)]
     public async Task ExecuteAsync_ArgumentsWithSpacesQuotesAndWildcards_ReachTheProgramUnchanged()
@@ -210,8 +225,7 @@ public sealed class ProcessExecutorTests : IDisposable
         }
         finally
         {
-            using Process orphan = Process.GetProcessById(escaped);
-            orphan.Kill();
+            KillIfRunning(escaped);
         }
     }
 
@@ -241,8 +255,7 @@ public sealed class ProcessExecutorTests : IDisposable
         }
         finally
         {
-            using Process orphan = Process.GetProcessById(background);
-            orphan.Kill();
+            KillIfRunning(background);
         }
     }
 
@@ -497,6 +510,22 @@ public sealed class ProcessExecutorTests : IDisposable
         Assert.All(fault.InnerExceptions, e => Assert.IsType<Win32Exception>(e));
         IReadOnlyList<ProcessRequest> notDone = pool.Stop();
         Assert.Equal(5, notDone.Count + pool.Failures.Count);
+    }
+
+    private static void KillIfRunning(int pid)
+    {
+        try
+        {
+            if (ProcessState.IsRunning(pid))
+            {
+                using Process process = Process.GetProcessById(pid);
+                process.Kill();
+            }
+        }
+        catch (ArgumentException)
+        {
+            // It exited in the meantime.
+        }
     }
 
     /// <summary>Waits for the file <see cref="BlockWithGrandchild"/> writes (renamed into place whole) and reads it.</summary>
