@@ -1,0 +1,71 @@
+namespace Parallelize;
+
+/// <summary>
+/// Options of a <see cref="ProcessExecutor"/>. Every property has a documented default; values are checked when set.
+/// </summary>
+public sealed record ProcessExecutorOptions
+{
+    /// <summary>The longest timeout a timer supports (about 49.7 days).</summary>
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    private readonly TimeSpan? _timeout;
+    private readonly ProcessFailureHandling _onFailure = ProcessFailureHandling.Fail;
+    private readonly TimeProvider _timeProvider = TimeProvider.System;
+
+    /// <summary>
+    /// Gets the longest one run may take. A run that reaches it is killed with its child processes and counts as a
+    /// failure (<see cref="ProcessResult.TimedOut"/>), handled as <see cref="OnFailure"/> says.
+    /// </summary>
+    /// <value>Greater than zero and at most about 49.7 days, or <see langword="null"/> for no limit. The default is <see langword="null"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero, negative, or longer than a timer supports.</exception>
+    public TimeSpan? Timeout
+    {
+        get => _timeout;
+        init => _timeout = value is null || (value > TimeSpan.Zero && value <= MaxTimeout)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(Timeout), value, "Timeout must be greater than zero and at most 4294967294 milliseconds, or null for no limit.");
+    }
+
+    /// <summary>Gets what happens to a run that exits with a non-zero code or times out.</summary>
+    /// <value>
+    /// The default is <see cref="ProcessFailureHandling.Fail"/>: the input is tried again up to
+    /// <see cref="ParallelizeOptions.MaxAttempts"/> times in all (set it to 1 to try each command once), then goes to
+    /// <c>Failures</c>. <see cref="ProcessFailureHandling.ReturnResult"/> puts every run in <c>Results</c>.
+    /// </value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not one of the enumeration's values.</exception>
+    public ProcessFailureHandling OnFailure
+    {
+        get => _onFailure;
+        init => _onFailure = Enum.IsDefined(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(OnFailure), value, "OnFailure must be Fail or ReturnResult.");
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether the standard output and standard error are captured into the
+    /// <see cref="ProcessResult"/>. Both are read at the same time as the process writes them, so a process that
+    /// writes a lot to both never blocks on a full pipe; captured output is held in memory.
+    /// </summary>
+    /// <value>
+    /// The default is <see langword="true"/>. With <see langword="false"/> the process writes to this process's own
+    /// standard output and error, and the result's output is empty.
+    /// </value>
+    public bool CaptureOutput { get; init; } = true;
+
+    /// <summary>Gets the working directory of every run, unless its <see cref="ProcessRequest.WorkingDirectory"/> says otherwise.</summary>
+    /// <value>The default is <see langword="null"/>: this process's current directory.</value>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Gets environment variables to set (or, with a <see langword="null"/> value, to remove) for every run, over this process's environment.</summary>
+    /// <value>The default is <see langword="null"/>: the process inherits this process's environment unchanged.</value>
+    public IReadOnlyDictionary<string, string?>? Environment { get; init; }
+
+    /// <summary>Gets the clock for <see cref="Timeout"/> and <see cref="ProcessResult.Elapsed"/>.</summary>
+    /// <value>The default is <see cref="TimeProvider.System"/>; tests may pass a manual clock.</value>
+    /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
+    public TimeProvider TimeProvider
+    {
+        get => _timeProvider;
+        init => _timeProvider = value ?? throw new ArgumentNullException(nameof(TimeProvider));
+    }
+}

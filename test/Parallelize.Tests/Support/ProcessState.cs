@@ -1,0 +1,47 @@
+namespace Parallelize.Tests.Support;
+
+/// <summary>What Linux says about a process, read from <c>/proc</c> (tests of external processes).</summary>
+internal static class ProcessState
+{
+    private const ulong SigKill = 1UL << (9 - 1);
+
+    /// <summary>Whether a process exists and is not a zombie (a killed child that no one has reaped yet is dead too).</summary>
+    public static bool IsRunning(int pid) => Read(pid) is { } status && status.State is not ('Z' or 'X');
+
+    /// <summary>
+    /// Whether a process is dead or has a SIGKILL pending (it will die without running another instruction). True as
+    /// soon as <c>kill</c> has returned, so a test may check it without waiting.
+    /// </summary>
+    public static bool IsDeadOrKilled(int pid) => Read(pid) is not { } status || status.State is 'Z' or 'X' || (status.Pending & SigKill) != 0;
+
+    private static (char State, ulong Pending)? Read(int pid)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines($"/proc/{pid}/status");
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or IOException)
+        {
+            return null;
+        }
+
+        char state = '?';
+        ulong pending = 0;
+        foreach (string line in lines)
+        {
+            string[] parts = line.Split(':', 2, StringSplitOptions.TrimEntries);
+            switch (parts[0])
+            {
+                case "State":
+                    state = parts[1][0];
+                    break;
+                case "SigPnd" or "ShdPnd":
+                    pending |= Convert.ToUInt64(parts[1], 16);
+                    break;
+            }
+        }
+
+        return (state, pending);
+    }
+}
