@@ -33,6 +33,45 @@ public sealed partial class ExampleSmokeTests
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task Sleepers_SigInt_StopsGracefullyAccountsForEveryCallAndExitsWith130()
+    {
+        (int exitCode, string output) = await ExampleRunner.RunAndSignalAsync(
+            "Sleepers", "Queued", "INT", "--executors", "10", "--calls", "5000", "--sleep-ms", "100");
+
+        Assert.True(exitCode == 130, output);
+        Assert.Contains("Got SIGINT: stopping", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Finished sleeping", output, StringComparison.Ordinal);
+        Match counts = CountsLine().Match(output);
+        Assert.True(counts.Success, output);
+        Assert.Equal("5000", counts.Groups["total"].Value);
+        Assert.True(int.Parse(counts.Groups["aborted"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, output);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Sleepers_SecondSigIntWhileStopping_ExitsAtOnceWith130()
+    {
+        // Calls of ten minutes and ten minutes to finish: only the second Ctrl-C can end the run within the test's time.
+        (int exitCode, string output) = await ExampleRunner.RunAndSignalAsync(
+            "Sleepers",
+            [("Queued", "INT"), ("Got SIGINT: stopping", "INT")],
+            "--executors", "2", "--calls", "10", "--sleep-ms", "600000", "--finish-timeout-ms", "600000");
+
+        Assert.True(exitCode == 130, output);
+        Assert.False(CountsLine().IsMatch(output), output); // it did not wait for the stop to finish
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task StreamMemory_SigInt_StopsGracefullyAccountsForEveryCallAndExitsWith130()
+    {
+        (int exitCode, string output) = await ExampleRunner.RunAndSignalAsync("StreamMemory", "Streaming;", "INT", "--calls", "100000000");
+
+        Assert.True(exitCode == 130, output);
+        Match stopped = Regex.Match(output, @"stopped by SIGINT: produced (?<produced>\d+) = consumed (?<consumed>\d+) \+ failed 0 \+ aborted (?<aborted>\d+): OK");
+        Assert.True(stopped.Success, output);
+        Assert.True(long.Parse(stopped.Groups["produced"].Value, System.Globalization.CultureInfo.InvariantCulture) < 100_000_000, output);
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task Sleepers_BadArguments_PrintsUsageAndExitsWithTwo()
     {
         (int exitCode, string output) = await ExampleRunner.RunAsync("Sleepers", "--executors", "0");
