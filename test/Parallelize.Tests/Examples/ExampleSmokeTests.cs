@@ -102,6 +102,23 @@ public sealed partial class ExampleSmokeTests
         Assert.Contains(": OK", output, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task Soak_TwoSeconds_RunsWithFaultsAndAccountsForEveryCall()
+    {
+        (int exitCode, string output) = await ExampleRunner.RunAsync("Soak", "--seconds", "2", "--report-seconds", "1");
+
+        Assert.True(exitCode == 0, output);
+        Match calls = Regex.Match(output, @"(?<accepted>\d+) calls accepted = (?<results>\d+) results \+ (?<failures>\d+) failures \+ (?<aborted>\d+) aborted: lost 0, duplicated 0");
+        Assert.True(calls.Success, output);
+        long Count(string name) => long.Parse(calls.Groups[name].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Count("accepted") > 0, output);
+        Assert.Equal(Count("accepted"), Count("results") + Count("failures") + Count("aborted"));
+        Match executors = Regex.Match(output, @"executors created (?<created>\d+), disposed (?<disposed>\d+)");
+        Assert.True(executors.Success, output);
+        Assert.Equal(executors.Groups["created"].Value, executors.Groups["disposed"].Value);
+        Assert.Contains("run too short to judge", output, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"aborted (?<aborted>\d+) \+ results (?<results>\d+) = (?<total>\d+) calls")]
     private static partial Regex CountsLine();
 }
