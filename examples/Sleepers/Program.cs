@@ -3,8 +3,6 @@
 //
 //   dotnet run --project examples/Sleepers -c Release -- [--executors N] [--calls N] [--sleep-ms N] [--finish-timeout-ms N]
 using System.Diagnostics;
-using System.Globalization;
-using System.Runtime.InteropServices;
 using Parallelize;
 
 var options = ExampleOptions.Parse(args, new()
@@ -25,70 +23,50 @@ int calls = options["--calls"];
 int sleepMs = options["--sleep-ms"];
 var finishTimeout = TimeSpan.FromMilliseconds(options["--finish-timeout-ms"]);
 
-using var stopping = new CancellationTokenSource();
-int exitCode = 0;
-
-void OnSignal(int code)
-{
-    if (Interlocked.Exchange(ref exitCode, code) != 0)
-    {
-        // The user asked twice: do not wait for the calls in flight.
-        Environment.Exit(code);
-    }
-
-    // CancelAsync runs the main flow's continuation (and so Stop) on the thread pool, not inline in this
-    // handler, which must return for a second signal to be delivered.
-    _ = stopping.CancelAsync();
-}
-
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    OnSignal(130);
-};
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-{
-    context.Cancel = true;
-    OnSignal(143);
-});
-
 var clock = Stopwatch.StartNew();
 using var pool = new Parallelize<int, int>(Sleeper, count: executors);
+
+// Ctrl-C (exit code 130) or SIGTERM (143) stop the pool, giving calls in flight finishTimeout to end; a second
+// Ctrl-C exits at once.
+using SignalStop<int> stop = pool.StopOnSignals(finishTimeout);
+using CancellationTokenRegistration announce = stop.Signalled.Register(() => Console.WriteLine(
+    $"Got {stop.Signal}: stopping; calls in flight get {finishTimeout.TotalMilliseconds:0} ms to finish (Ctrl-C again to exit now)..."));
+
 int queued = 0;
 try
 {
-    for (; queued < calls && !stopping.IsCancellationRequested; queued++)
+    for (; queued < calls && !stop.Signalled.IsCancellationRequested; queued++)
     {
         pool.Invoke(sleepMs);
     }
+}
+catch (InvalidOperationException) when (stop.Signal is not null)
+{
+    // The signal stopped the pool between the check and the call: that call was not accepted.
+}
 
-    Console.WriteLine($"Queued {queued} calls. Ctrl-C to abort!");
-    await pool.WaitAsync(stopping.Token);
+Console.WriteLine($"Queued {queued} calls. Ctrl-C to abort!");
+pool.Wait(); // returns when every call has ended, or when a signal has stopped the pool
+if (stop.Signal is null)
+{
     Console.WriteLine("Finished sleeping...");
 }
-catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-{
-    Console.WriteLine($"Stopping: calls in flight get {finishTimeout.TotalMilliseconds:0} ms to finish...");
-}
-finally
-{
-    IReadOnlyList<int> aborted = pool.Stop(finishTimeout);
-    int results = pool.Results.Count;
-    int failures = pool.Failures.Count;
-    string failed = failures > 0 ? $" + failures {failures}" : "";
-    Console.WriteLine($"aborted {aborted.Count} + results {results}{failed} = {aborted.Count + results + failures} calls");
-    if (aborted.Count + results + failures != queued)
-    {
-        // The iron rule is broken: say so loudly and fail the run.
-        Console.Error.WriteLine($"error: {queued} calls were queued but {aborted.Count + results + failures} are accounted for");
-        Interlocked.CompareExchange(ref exitCode, 1, 0);
-    }
 
-    long idealMs = (calls + executors - 1L) / executors * sleepMs;
-    Console.WriteLine($"wall time {clock.ElapsedMilliseconds} ms, ideal {idealMs} ms (ceil({calls}/{executors}) x {sleepMs} ms)");
+IReadOnlyList<int> aborted = stop.Stop();
+int results = pool.Results.Count;
+int failures = pool.Failures.Count;
+string failed = failures > 0 ? $" + failures {failures}" : "";
+Console.WriteLine($"aborted {aborted.Count} + results {results}{failed} = {aborted.Count + results + failures} calls");
+long idealMs = (calls + executors - 1L) / executors * sleepMs;
+Console.WriteLine($"wall time {clock.ElapsedMilliseconds} ms, ideal {idealMs} ms (ceil({calls}/{executors}) x {sleepMs} ms)");
+if (aborted.Count + results + failures != queued)
+{
+    // The iron rule is broken: say so loudly and fail the run.
+    Console.Error.WriteLine($"error: {queued} calls were queued but {aborted.Count + results + failures} are accounted for");
+    return 1;
 }
 
-return Volatile.Read(ref exitCode);
+return stop.ExitCode;
 
 static int Sleeper(int milliseconds)
 {

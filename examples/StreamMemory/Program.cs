@@ -1,7 +1,8 @@
 // Memory stays flat however long the stream: --calls small inputs go through a bounded pool that does not retain
 // results, a producer thread queues them while the main flow reads the result stream, keeping only a count and a
 // checksum. Every ~2 seconds it prints the working set and GC heap; at the end the peak working set, which must
-// stay under 100 MB, and the checksum, which must be the closed-form sum of 2x+1 for x in 0..N-1 (N*N).
+// stay under 100 MB, and the checksum, which must be the closed-form sum of 2x+1 for x in 0..N-1 (N*N). Ctrl-C or
+// SIGTERM stop it gracefully: it prints produced = consumed + failed + aborted and exits with 130 or 143.
 //
 //   dotnet run --project examples/StreamMemory -c Release -- --calls 100000000
 //   dotnet run --project examples/StreamMemory -c Release -- [--calls N] [--capacity N>0] [--executors N>0] [--quiet]
@@ -39,15 +40,23 @@ using var pool = new Parallelize<long, long>(
     count: executors,
     new ParallelizeOptions { BoundedCapacity = capacity, RetainResults = false });
 
+using SignalStop<long> stop = pool.StopOnSignals(TimeSpan.FromSeconds(2));
+Console.WriteLine("Streaming; Ctrl-C or SIGTERM stops it gracefully.");
+long produced = 0;
 Task producer = Task.Factory.StartNew(
     () =>
     {
         try
         {
-            for (long x = 0; x < calls; x++)
+            for (long x = 0; x < calls && !stop.Signalled.IsCancellationRequested; x++)
             {
                 pool.Invoke(x);
+                produced++;
             }
+        }
+        catch (InvalidOperationException) when (stop.Signal is not null)
+        {
+            // The signal stopped the pool between the check and the call: that call was not accepted.
         }
         finally
         {
@@ -77,7 +86,17 @@ await foreach (long r in pool.ReadResultsAsync())
 }
 
 await producer;
+IReadOnlyList<long> aborted = stop.Stop();
 clock.Stop();
+if (stop.Signal is { } signal)
+{
+    long failed = pool.Failures.Count;
+    bool accounted = produced == count + failed + aborted.Count;
+    Console.WriteLine(string.Create(
+        CultureInfo.InvariantCulture,
+        $"stopped by {signal}: produced {produced} = consumed {count} + failed {failed} + aborted {aborted.Count}: {(accounted ? "OK" : "MISMATCH")}"));
+    return accounted ? stop.ExitCode : 1;
+}
 
 double peakMb;
 using (var process = Process.GetCurrentProcess())

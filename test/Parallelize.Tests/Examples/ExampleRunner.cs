@@ -26,12 +26,19 @@ internal static class ExampleRunner
     }
 
     /// <summary>Starts an example, waits until it prints <paramref name="ready"/>, sends it a signal with <c>kill</c>, and waits for it to exit.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAndSignalAsync(string example, string ready, string signal, params string[] arguments)
+    public static Task<(int ExitCode, string Output)> RunAndSignalAsync(string example, string ready, string signal, params string[] arguments) =>
+        RunAndSignalAsync(example, [(ready, signal)], arguments);
+
+    /// <summary>
+    /// Starts an example with default signal dispositions, then for each step waits until it prints the step's text
+    /// and sends it the step's signal with <c>kill</c>; finally waits for it to exit.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunAndSignalAsync(string example, IReadOnlyList<(string Ready, string Signal)> steps, params string[] arguments)
     {
-        ProcessStartInfo start = StartInfo(example, arguments);
+        ProcessStartInfo start = WithDefaultSignals(StartInfo(example, arguments));
         using Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {example}.");
         var output = new System.Text.StringBuilder();
-        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = steps.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null)
@@ -44,9 +51,12 @@ internal static class ExampleRunner
                 output.AppendLine(e.Data);
             }
 
-            if (e.Data.Contains(ready, StringComparison.Ordinal))
+            for (int i = 0; i < steps.Count; i++)
             {
-                seen.TrySetResult();
+                if (e.Data.Contains(steps[i].Ready, StringComparison.Ordinal))
+                {
+                    seen[i].TrySetResult();
+                }
             }
         };
         process.ErrorDataReceived += (_, e) =>
@@ -60,12 +70,23 @@ internal static class ExampleRunner
         process.BeginErrorReadLine();
         try
         {
-            await seen.Task.WaitAsync(TimeSpan.FromMinutes(1));
-            using Process kill = Process.Start("kill", ["-s", signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
-                ?? throw new InvalidOperationException("Could not run kill.");
-            await kill.WaitForExitAsync();
+            for (int i = 0; i < steps.Count; i++)
+            {
+                await seen[i].Task.WaitAsync(TimeSpan.FromMinutes(1));
+                using Process kill = Process.Start("kill", ["-s", steps[i].Signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+                    ?? throw new InvalidOperationException("Could not run kill.");
+                await kill.WaitForExitAsync();
+            }
+
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
             await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (TimeoutException)
+        {
+            lock (output)
+            {
+                throw new TimeoutException($"{example} did not print what the test waited for. Output so far:\n{output}");
+            }
         }
         finally
         {
@@ -81,6 +102,52 @@ internal static class ExampleRunner
             return (process.ExitCode, output.ToString());
         }
     }
+
+    /// <summary>
+    /// A process started in the background by a non-interactive shell (as CI may start the tests) inherits SIGINT as
+    /// ignored, and .NET keeps an inherited "ignore": Ctrl-C would then never reach the example. Starting it through
+    /// <c>env --default-signal=INT</c> (GNU coreutils 8.31 or later) restores the default first.
+    /// </summary>
+    private static ProcessStartInfo WithDefaultSignals(ProcessStartInfo start)
+    {
+        if (!EnvResetsSignals.Value)
+        {
+            return start;
+        }
+
+        var viaEnv = new ProcessStartInfo("env")
+        {
+            RedirectStandardOutput = start.RedirectStandardOutput,
+            RedirectStandardError = start.RedirectStandardError,
+            UseShellExecute = false,
+        };
+        viaEnv.ArgumentList.Add("--default-signal=INT");
+        viaEnv.ArgumentList.Add(start.FileName);
+        foreach (string argument in start.ArgumentList)
+        {
+            viaEnv.ArgumentList.Add(argument);
+        }
+
+        return viaEnv;
+    }
+
+    private static readonly Lazy<bool> EnvResetsSignals = new(() =>
+    {
+        try
+        {
+            using Process probe = Process.Start(new ProcessStartInfo("env", ["--default-signal=INT", "true"])
+            {
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            })!;
+            probe.WaitForExit();
+            return probe.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false; // no env at all
+        }
+    });
 
     private static ProcessStartInfo StartInfo(string example, string[] arguments)
     {
