@@ -25,6 +25,28 @@ public sealed class ParallelizeFaultTests
     }
 
     [Fact(Timeout = Timeouts.Test)]
+    public async Task Restart_FaultsSeparatedBySuccesses_NeverRetireTheExecutor()
+    {
+        // One restart allowed in the window, but every fault is followed by successful calls, which clear the
+        // executor's restart history: ten faults in all, and the executor is never retired.
+        var failedOnce = new ConcurrentDictionary<int, bool>();
+        using var pool = new Parallelize<int, int>(
+            x => x % 4 == 0 && failedOnce.TryAdd(x, true) ? throw new InvalidOperationException($"first try of {x}") : x,
+            count: 1,
+            NoBackoff with { MaxRestarts = 1 });
+        for (int i = 0; i < 40; i++)
+        {
+            pool.Invoke(i);
+        }
+
+        await pool.WaitAsync();
+
+        Assert.Equal(Enumerable.Range(0, 40), pool.Results.Order());
+        Assert.Equal(10, pool.Restarts);
+        Assert.Empty(pool.Failures);
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
     public async Task Invoke_InputFailsEveryTime_GoesToFailuresAfterMaxAttemptsAndOthersComplete()
     {
         var options = NoBackoff with { MaxAttempts = 4 };

@@ -343,7 +343,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
             return;
         }
 
-        _pool.Sink.DeliverResults(_batch.AsSpan(0, count), _outputs.AsSpan(0, count));
+        DeliverSucceeded(count);
         Release(count);
     }
 
@@ -352,7 +352,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     {
         if (Interlocked.CompareExchange(ref _cursor, Done, next) == next)
         {
-            _pool.Sink.DeliverResults(_batch.AsSpan(0, next), _outputs.AsSpan(0, next));
+            DeliverSucceeded(next);
             _pool.AbortLate(_batch.AsSpan(next, count - next));
             Release(count);
         }
@@ -373,7 +373,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
             return null;
         }
 
-        _pool.Sink.DeliverResults(_batch.AsSpan(0, failed), _outputs.AsSpan(0, failed));
+        DeliverSucceeded(failed);
         Exception? fault = RouteFailedAttempt(ref _batch[failed], error);
         ReadOnlySpan<QueuedCall<TIn>> rest = _batch.AsSpan(failed + 1, count - failed - 1);
         if (!_pool.Queue.TryRequeue(rest, atFront: true))
@@ -383,6 +383,16 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
 
         Release(count);
         return fault;
+    }
+
+    /// <summary>Delivers the first calls of the batch, which succeeded; a success clears the executor's restart history.</summary>
+    private void DeliverSucceeded(int count)
+    {
+        if (count > 0)
+        {
+            _restarts.OnSuccess();
+            _pool.Sink.DeliverResults(_batch.AsSpan(0, count), _outputs.AsSpan(0, count));
+        }
     }
 
     /// <summary>Routes a call whose attempt threw, which the caller owns.</summary>
