@@ -186,7 +186,8 @@ public sealed partial class Parallelize<TIn, TOut>
     {
         TimeProvider clock = Options.TimeProvider;
         long started = clock.GetTimestamp();
-        List<QueuedCall<TIn>> aborted = _queue.Close();
+        using WorkQueue<TIn>.DrainedCalls drained = _queue.Close();
+        var aborted = new List<QueuedCall<TIn>>();
         CancelQuietly(_noMoreCalls);
         CancelQuietly(_stopRequested);
 
@@ -213,7 +214,7 @@ public sealed partial class Parallelize<TIn, TOut>
             _abortedLate.Clear();
         }
 
-        _sink.EndAborted(aborted);
+        _sink.EndAborted(drained, aborted);
         await WaitUntilAsync(sync, _pending.IdleTask, started, null, CancellationToken.None).ConfigureAwait(false);
 
         // Let idle workers leave and dispose their executors; a worker still stuck in a call past the deadline is
@@ -223,31 +224,59 @@ public sealed partial class Parallelize<TIn, TOut>
             await WaitUntilAsync(sync, _workersExited.Task, started, finishTimeout, cancellationToken).ConfigureAwait(false);
         }
 
-        return ToInputsInCallOrder(aborted);
+        return ToInputsInCallOrder(drained, aborted);
     }
 
-    private static TIn[] ToInputsInCallOrder(List<QueuedCall<TIn>> calls)
+    /// <summary>Lists the aborted inputs in call order.</summary>
+    /// <remarks>
+    /// PERF: the calls drained from the queue are nearly always in call order already (only calls put back after a
+    /// fault break it), and the others are few; so the others are sorted and merged in, which keeps a stop with a
+    /// million queued calls in milliseconds. Only when the queue itself is out of order is everything sorted.
+    /// </remarks>
+    private static TIn[] ToInputsInCallOrder(in WorkQueue<TIn>.DrainedCalls drained, List<QueuedCall<TIn>> others)
     {
-        // PERF: calls drained from the queue are already in call order but for retried ones and the batches' calls,
-        // which come last; sorting on primitive keys keeps a stop with a million queued calls in milliseconds.
-        ReadOnlySpan<QueuedCall<TIn>> span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(calls);
-        var inputs = new TIn[span.Length];
+        var inputs = new TIn[drained.Count + others.Count];
         bool sorted = true;
-        for (int i = 0; i < span.Length; i++)
+        for (int i = 1; i < drained.Count && sorted; i++)
         {
-            inputs[i] = span[i].Input;
-            sorted &= i == 0 || span[i - 1].Sequence < span[i].Sequence;
+            sorted = drained[i - 1].Sequence < drained[i].Sequence;
         }
 
         if (!sorted)
         {
-            long[] keys = new long[span.Length];
-            for (int i = 0; i < keys.Length; i++)
+            long[] keys = new long[inputs.Length];
+            for (int i = 0; i < drained.Count; i++)
             {
-                keys[i] = span[i].Sequence;
+                keys[i] = drained[i].Sequence;
+                inputs[i] = drained[i].Input;
+            }
+
+            for (int i = 0; i < others.Count; i++)
+            {
+                keys[drained.Count + i] = others[i].Sequence;
+                inputs[drained.Count + i] = others[i].Input;
             }
 
             Array.Sort(keys, inputs);
+            return inputs;
+        }
+
+        others.Sort(static (a, b) => a.Sequence.CompareTo(b.Sequence));
+        int next = 0;
+        int other = 0;
+        for (int i = 0; i < drained.Count; i++)
+        {
+            while (other < others.Count && others[other].Sequence < drained[i].Sequence)
+            {
+                inputs[next++] = others[other++].Input;
+            }
+
+            inputs[next++] = drained[i].Input;
+        }
+
+        while (other < others.Count)
+        {
+            inputs[next++] = others[other++].Input;
         }
 
         return inputs;

@@ -10,6 +10,9 @@ public sealed partial class Parallelize<TIn, TOut>
 
     internal ResultSink<TIn, TOut> Sink => _sink;
 
+    /// <summary>Gets the exceptions of calls whose attempts failed.</summary>
+    internal CallHistories Histories { get; } = new();
+
     /// <summary>Gets the token calls receive: cancelled when <c>Stop</c> gives up waiting for calls in flight.</summary>
     internal CancellationToken CallToken => _callsCancelled.Token;
 

@@ -39,6 +39,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     private static readonly AsyncLocal<Parallelize<TIn, TOut>?> s_insideExecutorOf = new();
 
     private readonly Worker<TIn, TOut>[] _workers;
+    private readonly Worker<TIn, TOut>[] _synchronousWorkers;
     private readonly PendingTracker _pending = new();
     private readonly ResultSink<TIn, TOut> _sink;
     private readonly WorkQueue<TIn> _queue;
@@ -83,7 +84,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
             _slots = new SemaphoreSlim(capacity + sources.Count);
         }
 
-        _sink = new ResultSink<TIn, TOut>(_pending, Options, _slots, () => _noMoreCalls.IsCancellationRequested);
+        _sink = new ResultSink<TIn, TOut>(Histories, _pending, Options, _slots, () => _noMoreCalls.IsCancellationRequested);
         _results = _sink.Completions is { } completions ? new Collections.OutputView<TIn, TOut>(completions) : [];
         _workers = new Worker<TIn, TOut>[sources.Count];
         for (int i = 0; i < sources.Count; i++)
@@ -99,9 +100,41 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
 
         _liveWorkers = _workers.Length;
         _runningWorkers = _workers.Length;
+        _synchronousWorkers = Array.FindAll(_workers, static worker => !worker.IsAsynchronous);
         foreach (Worker<TIn, TOut> worker in _workers)
         {
-            worker.Start();
+            if (worker.IsAsynchronous)
+            {
+                worker.StartAsynchronous();
+            }
+        }
+
+        StartSynchronousWorker(0);
+        StartSynchronousWorker(1);
+    }
+
+    /// <summary>
+    /// Starts the dedicated thread of the synchronous worker at <paramref name="treeIndex"/>, if there is one. The
+    /// threads start as a binary tree: the constructor starts the first two, and worker <c>k</c>'s thread starts
+    /// <c>2k + 2</c> and <c>2k + 3</c> first thing, so every worker is started exactly once and many at a time.
+    /// </summary>
+    internal void StartSynchronousWorker(int treeIndex)
+    {
+        if (treeIndex >= _synchronousWorkers.Length)
+        {
+            return;
+        }
+
+        Worker<TIn, TOut> worker = _synchronousWorkers[treeIndex];
+        try
+        {
+            worker.StartThread(treeIndex);
+        }
+#pragma warning disable CA1031 // Out of threads: the worker retires (faulting the pool if it was the last) rather than vanish.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            worker.FailToStart(ex);
         }
     }
 

@@ -29,10 +29,10 @@ internal sealed class PendingTracker
 
     private readonly Lock _lock = new();
     private readonly AsyncManualResetEvent _idle = new(set: true);
-    private long _state = Flag;
+    private PaddedInt64 _state = new() { Value = Flag };
 
     /// <summary>Gets the number of calls accepted and not yet ended.</summary>
-    public long Count => Volatile.Read(ref _state) >> 1;
+    public long Count => Volatile.Read(ref _state.Value) >> 1;
 
     /// <summary>Gets a task that completes the next time no call is pending (at once if none is).</summary>
     public Task IdleTask => _idle.WaitAsync();
@@ -40,14 +40,14 @@ internal sealed class PendingTracker
     /// <summary>Counts one accepted call.</summary>
     public void Add()
     {
-        if ((Interlocked.Add(ref _state, One) & Flag) != 0)
+        if ((Interlocked.Add(ref _state.Value, One) & Flag) != 0)
         {
             lock (_lock)
             {
-                if ((Volatile.Read(ref _state) & Flag) != 0)
+                if ((Volatile.Read(ref _state.Value) & Flag) != 0)
                 {
                     _idle.Reset();
-                    Interlocked.And(ref _state, ~Flag);
+                    Interlocked.And(ref _state.Value, ~Flag);
                 }
             }
         }
@@ -62,13 +62,13 @@ internal sealed class PendingTracker
             return;
         }
 
-        long state = Interlocked.Add(ref _state, -count * One);
+        long state = Interlocked.Add(ref _state.Value, -count * One);
         Debug.Assert(state >= 0, "More calls ended than were accepted.");
         if (state == 0)
         {
             lock (_lock)
             {
-                if (Interlocked.CompareExchange(ref _state, Flag, 0) == 0)
+                if (Interlocked.CompareExchange(ref _state.Value, Flag, 0) == 0)
                 {
                     _idle.Set();
                 }

@@ -31,6 +31,7 @@ namespace Parallelize.Core;
 internal sealed class ResultSink<TIn, TOut>
 {
     private readonly Lock _lock = new();
+    private readonly CallHistories _histories;
     private readonly PendingTracker _pending;
     private readonly SemaphoreSlim? _slots;
     private readonly Func<bool> _noMoreCalls;
@@ -44,12 +45,14 @@ internal sealed class ResultSink<TIn, TOut>
     private ParallelizeException? _deliveredFault;
 
     /// <summary>Initializes the sink.</summary>
+    /// <param name="histories">The exceptions of calls whose attempts failed: forgotten when such a call succeeds, taken when it fails for good.</param>
     /// <param name="pending">The count of calls not yet ended.</param>
     /// <param name="options">The pool's options.</param>
     /// <param name="slots">The result slots of a bounded pool (one released per result or failure delivered to the lists); <see langword="null"/> if unbounded.</param>
     /// <param name="noMoreCalls">Tells whether the pool can accept no more calls.</param>
-    public ResultSink(PendingTracker pending, ParallelizeOptions options, SemaphoreSlim? slots, Func<bool> noMoreCalls)
+    public ResultSink(CallHistories histories, PendingTracker pending, ParallelizeOptions options, SemaphoreSlim? slots, Func<bool> noMoreCalls)
     {
+        _histories = histories;
         _pending = pending;
         _slots = slots;
         _noMoreCalls = noMoreCalls;
@@ -111,6 +114,10 @@ internal sealed class ResultSink<TIn, TOut>
                 for (int i = 0; i < calls.Length; i++)
                 {
                     Completions.AddUnpublished(new Completion<TIn, TOut>(calls[i].Input, outputs[i]));
+                    if (calls[i].HasHistory)
+                    {
+                        _histories.Forget(calls[i].Sequence);
+                    }
                 }
 
                 Completions.Publish();
@@ -122,6 +129,11 @@ internal sealed class ResultSink<TIn, TOut>
             long ended = 0;
             for (int i = 0; i < calls.Length; i++)
             {
+                if (calls[i].HasHistory)
+                {
+                    _histories.Forget(calls[i].Sequence);
+                }
+
                 ended += Route(new Entry(calls[i].Input, outputs[i], null, calls[i].Sequence));
             }
 
@@ -134,7 +146,7 @@ internal sealed class ResultSink<TIn, TOut>
     /// <param name="call">The call.</param>
     public void DeliverFailure(in QueuedCall<TIn> call)
     {
-        var entry = new Entry(call.Input, default!, call.ToFailure(), call.Sequence);
+        var entry = new Entry(call.Input, default!, call.ToFailure(_histories), call.Sequence);
         lock (_lock)
         {
             long ended = Route(entry);
@@ -144,15 +156,21 @@ internal sealed class ResultSink<TIn, TOut>
     }
 
     /// <summary>Counts calls <c>Stop</c> aborted as ended; in call order, their places are skipped so later results are not held back.</summary>
-    /// <param name="aborted">The aborted calls.</param>
-    public void EndAborted(IReadOnlyList<QueuedCall<TIn>> aborted)
+    /// <param name="drained">The calls that were queued.</param>
+    /// <param name="others">The other aborted calls: from batches, and those that could not be tried again.</param>
+    public void EndAborted(in WorkQueue<TIn>.DrainedCalls drained, List<QueuedCall<TIn>> others)
     {
         lock (_lock)
         {
-            long ended = aborted.Count;
+            long ended = drained.Count + others.Count;
             if (_reorder is not null)
             {
-                foreach (QueuedCall<TIn> call in aborted)
+                for (int i = 0; i < drained.Count; i++)
+                {
+                    ended += Route(new Entry(drained[i].Input, default!, null, drained[i].Sequence, skip: true));
+                }
+
+                foreach (QueuedCall<TIn> call in others)
                 {
                     ended += Route(new Entry(call.Input, default!, null, call.Sequence, skip: true));
                 }

@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Parallelize.Core;
 
@@ -7,7 +10,9 @@ namespace Parallelize.Core;
 /// </summary>
 /// <remarks>
 /// <para><b>Storage.</b> Calls are <see cref="QueuedCall{TIn}"/> values in a ring buffer that grows by doubling and
-/// never shrinks, so in steady state queuing a call allocates nothing. A worker takes up to its batch size of calls
+/// never shrinks, so in steady state queuing a call allocates nothing. Rings are rented from
+/// <see cref="ArrayPool{T}.Shared"/> and given back when outgrown or drained, so a large backlog does not cost a
+/// fresh large-object allocation each time a pool builds one. A worker takes up to its batch size of calls
 /// at once, under one acquisition of the lock.</para>
 /// <para><b>Lock.</b> <c>_lock</c> guards the ring (<c>_ring</c>, <c>_head</c>, <c>_count</c>), <c>_idle</c>,
 /// <c>_sequence</c>, <c>_addingCompleted</c> and <c>_closed</c>, and makes "take calls, hand them to the worker's
@@ -19,9 +24,11 @@ namespace Parallelize.Core;
 /// <para><b>Waking.</b> <c>_searching</c> counts workers that are about to look at the queue under the lock: one
 /// spinning worker, and workers woken from the idle stack. A worker leaves that count only inside the locked step
 /// where it either takes calls or parks on the idle stack. A producer, under the lock, wakes an idle worker only
-/// while there are more calls than searching workers; every call it does not wake anyone for is therefore seen by a
-/// searching worker's later locked step. That keeps a fast producer from paying a wake-up per call while one
-/// worker keeps up, and still wakes as many workers as there are calls when calls are slow.</para>
+/// while there are more calls than the searching workers take in one batch each (<c>_wakeBatch</c>, the batch size
+/// of the last worker that took, under the lock); with none searching, any call wakes one. Every call it does not
+/// wake anyone for is therefore seen by a searching worker's later locked step. That keeps a fast producer from
+/// paying a wake-up per call, and from waking workers that would only compete with it for the cores, while one
+/// worker keeps up; and slow calls (batches of one) still wake as many workers as there are calls.</para>
 /// <para><b>Capacity.</b> When bounded, <c>_room</c> counts the free places among calls queued and not started. A
 /// new call takes a place before it is queued and gives it back if refused; a worker gives a place back when it
 /// first takes a call that holds one. Calls put back after a fault are queued without a place: they were accepted
@@ -45,13 +52,14 @@ internal sealed class WorkQueue<TIn>
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim? _room;
     private readonly PendingTracker? _pending;
-    private QueuedCall<TIn>[] _ring = new QueuedCall<TIn>[InitialCapacity];
+    private QueuedCall<TIn>[] _ring = RentRing(InitialCapacity);
     private int _head;
     private int _count;
     private int _searching;
+    private int _wakeBatch = 1;
     private long _sequence;
     private bool _addingCompleted;
-    private volatile bool _closed;
+    private PaddedInt32 _closed;
     private int _inFlight;
 
     /// <summary>Initializes a new queue.</summary>
@@ -70,7 +78,7 @@ internal sealed class WorkQueue<TIn>
     public bool IsBounded => _room is not null;
 
     /// <summary>Gets a value indicating whether the queue is closed: nothing is taken or queued any more.</summary>
-    public bool IsClosed => _closed;
+    public bool IsClosed => Volatile.Read(ref _closed.Value) != 0;
 
     /// <summary>Gets a task that completes once the queue is closed and no taken call is unsettled.</summary>
     public Task Drained => _drained.Task;
@@ -93,7 +101,7 @@ internal sealed class WorkQueue<TIn>
         bool accepted = false;
         lock (_lock)
         {
-            if (!_closed && !_addingCompleted)
+            if (_closed.Value == 0 && !_addingCompleted)
             {
                 // Counted as pending here, where it is accepted, never before: a refused call must not show as pending
                 // even for an instant, or a stream could miss its end.
@@ -143,7 +151,7 @@ internal sealed class WorkQueue<TIn>
         IWorkTaker<TIn>? wake;
         lock (_lock)
         {
-            if (_closed)
+            if (_closed.Value != 0)
             {
                 return false;
             }
@@ -186,11 +194,12 @@ internal sealed class WorkQueue<TIn>
     /// <param name="taker">The worker.</param>
     /// <param name="batch">Where the calls go; at least <paramref name="max"/> long.</param>
     /// <param name="max">The most calls to take.</param>
+    /// <param name="minimum">Take nothing while fewer calls than this are queued, unless the worker would park and no other worker is searching (then anything queued is taken).</param>
     /// <param name="searching">The worker is counted as searching (it spun, or was woken) and leaves that count now.</param>
     /// <param name="park">If nothing is queued, park the worker.</param>
     /// <param name="closed">Set when the queue is closed: the worker must end.</param>
     /// <returns>How many calls were taken, now in the worker's batch and counted in flight.</returns>
-    public int TakeOrPark(IWorkTaker<TIn> taker, QueuedCall<TIn>[] batch, int max, bool searching, bool park, out bool closed)
+    public int TakeOrPark(IWorkTaker<TIn> taker, QueuedCall<TIn>[] batch, int max, int minimum, bool searching, bool park, out bool closed)
     {
         Debug.Assert(max >= 1 && batch.Length >= max, "The batch cannot hold the calls asked for.");
         int places = 0;
@@ -202,13 +211,17 @@ internal sealed class WorkQueue<TIn>
                 Interlocked.Decrement(ref _searching);
             }
 
-            closed = _closed;
+            _wakeBatch = max;
+
+            closed = _closed.Value != 0;
             if (closed)
             {
                 return 0;
             }
 
-            if (_count > 0)
+            // Leaving calls below the minimum lets them gather into a larger batch. A worker about to park takes them
+            // anyway if no worker is searching: nobody else would be sure to come for them.
+            if (_count >= minimum || (park && _count > 0 && Volatile.Read(ref _searching) == 0))
             {
                 taken = Math.Min(_count, max);
                 for (int i = 0; i < taken; i++)
@@ -221,7 +234,12 @@ internal sealed class WorkQueue<TIn>
                     }
 
                     batch[i] = slot;
-                    slot = default;
+                    if (RuntimeHelpers.IsReferenceOrContainsReferences<TIn>())
+                    {
+                        // Let the GC have the input; a value-type input is left as it is, so the producer's next
+                        // write to this slot does not have to fetch a line this worker dirtied.
+                        slot = default;
+                    }
                     _head = (_head + 1) & (_ring.Length - 1);
                 }
 
@@ -253,27 +271,22 @@ internal sealed class WorkQueue<TIn>
     {
         int left = Interlocked.Add(ref _inFlight, -count);
         Debug.Assert(left >= 0, "More calls completed than taken.");
-        if (left == 0 && _closed)
+        if (left == 0 && IsClosed)
         {
             _drained.TrySetResult();
         }
     }
 
     /// <summary>Closes the queue: no call is queued or taken after this.</summary>
-    /// <returns>The calls that were queued, in queue order; the caller now owns them.</returns>
-    public List<QueuedCall<TIn>> Close()
+    /// <returns>The calls that were queued, in queue order; the caller now owns them and must <see cref="DrainedCalls.Dispose"/> them.</returns>
+    public DrainedCalls Close()
     {
-        List<QueuedCall<TIn>> drained;
+        DrainedCalls drained;
         IWorkTaker<TIn>[] idle;
         lock (_lock)
         {
-            _closed = true;
-            drained = new List<QueuedCall<TIn>>(_count);
-            for (int i = 0; i < _count; i++)
-            {
-                drained.Add(_ring[(_head + i) & (_ring.Length - 1)]);
-            }
-
+            Volatile.Write(ref _closed.Value, 1);
+            drained = new DrainedCalls(_ring, _head, _count);
             _ring = [];
             _head = 0;
             Volatile.Write(ref _count, 0);
@@ -298,10 +311,10 @@ internal sealed class WorkQueue<TIn>
         return drained;
     }
 
-    /// <summary>Under the lock: pops an idle worker to wake if there are more calls than searching workers.</summary>
+    /// <summary>Under the lock: pops an idle worker to wake if the searching workers cannot take every queued call in one batch each.</summary>
     private IWorkTaker<TIn>? WakeOneIfNeeded()
     {
-        if (_count > Volatile.Read(ref _searching) && _idle.TryPop(out IWorkTaker<TIn>? taker))
+        if (_count > Volatile.Read(ref _searching) * _wakeBatch && _idle.TryPop(out IWorkTaker<TIn>? taker))
         {
             Interlocked.Increment(ref _searching);
             return taker;
@@ -335,13 +348,44 @@ internal sealed class WorkQueue<TIn>
 
     private void Grow()
     {
-        var larger = new QueuedCall<TIn>[Math.Max(InitialCapacity, _ring.Length * 2)];
+        QueuedCall<TIn>[] larger = RentRing(_ring.Length * 2);
         for (int i = 0; i < _count; i++)
         {
             larger[i] = _ring[(_head + i) & (_ring.Length - 1)];
         }
 
+        ReturnRing(_ring);
         _ring = larger;
         _head = 0;
+    }
+
+    private static QueuedCall<TIn>[] RentRing(int length)
+    {
+        QueuedCall<TIn>[] ring = ArrayPool<QueuedCall<TIn>>.Shared.Rent(length);
+
+        // The index arithmetic masks with Length - 1, so the length must be a power of two; the shared pool's are.
+        return BitOperations.IsPow2(ring.Length) ? ring : new QueuedCall<TIn>[BitOperations.RoundUpToPowerOf2((uint)length)];
+    }
+
+    private static void ReturnRing(QueuedCall<TIn>[] ring)
+    {
+        if (ring.Length > 0)
+        {
+            ArrayPool<QueuedCall<TIn>>.Shared.Return(ring, RuntimeHelpers.IsReferenceOrContainsReferences<QueuedCall<TIn>>());
+        }
+    }
+
+    /// <summary>The calls a closed queue held, in queue order, read straight from its ring.</summary>
+    internal readonly struct DrainedCalls(QueuedCall<TIn>[] ring, int head, int count) : IDisposable
+    {
+        /// <summary>Gets how many calls there are.</summary>
+        public int Count => count;
+
+        /// <summary>Gets the call at a position in queue order.</summary>
+        /// <param name="index">The position.</param>
+        public ref readonly QueuedCall<TIn> this[int index] => ref ring[(head + index) & (ring.Length - 1)];
+
+        /// <summary>Gives the ring back to the shared pool; the calls must not be read after this.</summary>
+        public void Dispose() => ReturnRing(ring);
     }
 }

@@ -17,16 +17,18 @@ namespace Parallelize.Core;
 /// delivers their results in one step. The size adapts: it doubles while whole batches take under
 /// <see cref="FastBatch"/> and halves when one takes over <see cref="SlowBatch"/>, so slow calls go one at a time
 /// (every idle executor gets one) and trivial calls share the cost of taking and delivering.</para>
-/// <para><b>Who owns a batch.</b> <c>_cursor</c> is the index of the call running (or about to run) while the worker
-/// owns its batch; <see cref="Done"/> when it holds none (or has claimed it to settle it); <see cref="Stolen"/> once
-/// <c>Stop</c> took it. Every change is a compare-and-swap: the worker moves it from <c>i</c> to <c>i + 1</c> after
-/// storing call <c>i</c>'s result, and from <c>i</c> to <see cref="Done"/> to settle the batch itself (at its end,
-/// at a fault, or when the queue closed); <c>Stop</c>, after its finish timeout, moves it from <c>i</c> to
-/// <see cref="Stolen"/> (<see cref="StealBatch"/>) and then owns the batch: it delivers results <c>0..i-1</c>, whose
-/// stores the compare-and-swaps published, and aborts the rest. Exactly one of them settles each call; a worker
-/// that finds its batch stolen drops what it has. The queue sets <c>_cursor</c> to 0 under its lock when it hands
-/// over a batch, and <c>Stop</c> steals only after closing the queue under that lock, so it sees the batch whole.
-/// Only the worker writes <c>_batch</c>, <c>_outputs</c> and <c>_end</c>, and never while it owns a batch.</para>
+/// <para><b>Who owns a batch.</b> <c>_cursor</c> is <see cref="Owned"/> while the worker owns the batch the queue
+/// handed it (set under the queue's lock), <see cref="Done"/> once the worker has claimed it back to settle it (at
+/// its end, at a fault, or when the queue closed) or holds none, and <see cref="Stolen"/> once <c>Stop</c> took it
+/// after its finish timeout (<see cref="StealBatch"/>). Both claims are a compare-and-swap from <see cref="Owned"/>,
+/// so exactly one of them settles the batch: the worker delivers and routes its calls, or <c>Stop</c> delivers the
+/// results stored so far and aborts the rest, and a worker that finds its batch stolen drops what it has. To tell
+/// which results are stored, the worker stores each result and then publishes <c>_finished</c> = its index + 1
+/// with a volatile write (release): a plain store, not a fence, so the per-call cost stays that of two stores. A
+/// result stored but not yet published when <c>Stop</c> reads <c>_finished</c> is aborted, never delivered twice:
+/// its worker can no longer claim the batch. <c>Stop</c> steals only after closing the queue under its lock, so it
+/// sees the batch whole. Only the worker writes <c>_batch</c>, <c>_outputs</c> and <c>_end</c>, and never while
+/// <c>Stop</c> may read them.</para>
 /// <para><b>State.</b> <c>_instance</c>, <c>_call</c>, <c>_callAsync</c>, <c>_maxBatch</c> and <c>_restarts</c> are
 /// touched only by this worker's loop; <c>_instance</c> is also read by <c>Executors</c>, hence the volatile access.</para>
 /// <para><b>No lock is held here while user code runs</b>: executors, factories and <c>Dispose</c> are called
@@ -35,6 +37,9 @@ namespace Parallelize.Core;
 /// </remarks>
 internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
 {
+    /// <summary>The value of <c>_cursor</c> while the worker owns its batch.</summary>
+    internal const int Owned = 0;
+
     /// <summary>The value of <c>_cursor</c> while the worker owns no batch.</summary>
     internal const int Done = -1;
 
@@ -59,8 +64,10 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     private QueuedCall<TIn>[] _batch = new QueuedCall<TIn>[1];
     private TOut[] _outputs = new TOut[1];
     private int _maxBatch = 1;
+    private int _treeIndex;
     private int _end;
-    private int _cursor = Done;
+    private PaddedInt32 _cursor = new() { Value = Done };
+    private PaddedInt32 _finished;
     private volatile bool _retired;
 
     public Worker(Parallelize<TIn, TOut> pool, Executor<TIn, TOut> source, int index)
@@ -81,6 +88,9 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     /// <summary>Gets the position of the executor in the list given to the pool.</summary>
     public int Index { get; }
 
+    /// <summary>Gets a value indicating whether the executor is asynchronous (a thread-pool loop) rather than synchronous (a dedicated thread).</summary>
+    public bool IsAsynchronous => _source.IsAsynchronous;
+
     /// <inheritdoc/>
     public SemaphoreSlim Signal { get; } = new(0);
 
@@ -94,7 +104,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     public bool IsRetired => _retired;
 
     /// <summary>Gets a value indicating whether the worker holds calls taken from the queue (running or about to run).</summary>
-    public bool IsBusy => Volatile.Read(ref _cursor) >= 0;
+    public bool IsBusy => Volatile.Read(ref _cursor.Value) == Owned;
 
     /// <summary>Gets the last fault of this executor.</summary>
     public Exception? LastError { get; private set; }
@@ -103,7 +113,8 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     public void BeginBatch(int count)
     {
         _end = count;
-        Volatile.Write(ref _cursor, 0);
+        _finished.Value = 0;
+        Volatile.Write(ref _cursor.Value, Owned);
     }
 
     /// <summary>
@@ -114,46 +125,54 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     /// <returns>How many calls the stolen batch held (for the queue's in-flight count); 0 if there was none to steal.</returns>
     public int StealBatch(List<QueuedCall<TIn>> aborted)
     {
-        int cursor = Volatile.Read(ref _cursor);
-        while (cursor >= 0)
+        if (Interlocked.CompareExchange(ref _cursor.Value, Stolen, Owned) != Owned)
         {
-            int seen = Interlocked.CompareExchange(ref _cursor, Stolen, cursor);
-            if (seen == cursor)
-            {
-                int end = _end;
-                _pool.Sink.DeliverResults(_batch.AsSpan(0, cursor), _outputs.AsSpan(0, cursor));
-                aborted.AddRange(_batch.AsSpan(cursor, end - cursor));
-                return end;
-            }
-
-            cursor = seen;
+            return 0;
         }
 
-        return 0;
+        // Every call below the count read here has its result stored (the worker stores it before it counts it); a
+        // call that finishes after this read is aborted, and its worker drops it when it fails to claim the batch.
+        int finished = Volatile.Read(ref _finished.Value);
+        int end = _end;
+        _pool.Sink.DeliverResults(_batch.AsSpan(0, finished), _outputs.AsSpan(0, finished));
+        aborted.AddRange(_batch.AsSpan(finished, end - finished));
+        return end;
     }
 
-    /// <summary>Starts the worker: a dedicated thread for a synchronous executor, a thread-pool loop for an asynchronous one.</summary>
-    public void Start()
+    /// <summary>Starts an asynchronous worker's loop on the thread pool.</summary>
+    public void StartAsynchronous() =>
+        ThreadPool.UnsafeQueueUserWorkItem(static worker => _ = worker.RunAsync(sync: false), this, preferLocal: false);
+
+    /// <summary>Starts a synchronous worker's dedicated thread.</summary>
+    /// <param name="treeIndex">The worker's place among the pool's synchronous workers; once running, it starts the two after it in the start tree (see <see cref="Parallelize{TIn, TOut}.StartSynchronousWorker"/>).</param>
+    public void StartThread(int treeIndex)
     {
-        if (_source.IsAsynchronous)
+        // UnsafeStart: the worker must not inherit the creating thread's ExecutionContext (and with it another pool's
+        // "inside an executor" marker); it starts from a clean context.
+        var thread = new Thread(static state => ((Worker<TIn, TOut>)state!).RunSync())
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static worker => _ = worker.RunAsync(sync: false), this, preferLocal: false);
-        }
-        else
-        {
-            // UnsafeStart: the worker must not inherit the creating thread's ExecutionContext (and with it
-            // another pool's "inside an executor" marker); it starts from a clean context.
-            var thread = new Thread(static state => ((Worker<TIn, TOut>)state!).RunSync())
-            {
-                IsBackground = true,
-                Name = $"Parallelize executor {Index}",
-            };
-            thread.UnsafeStart(this);
-        }
+            IsBackground = true,
+            Name = $"Parallelize executor {Index}",
+        };
+        _treeIndex = treeIndex;
+        thread.UnsafeStart(this);
+    }
+
+    /// <summary>The worker's thread could not be started: it retires and exits without running, so the pool can still account for it.</summary>
+    /// <param name="exception">Why.</param>
+    public void FailToStart(Exception exception)
+    {
+        Crash(exception);
+        ExitAsync(sync: true).AsTask().GetAwaiter().GetResult();
     }
 
     private void RunSync()
     {
+        // Starting a thread waits for it to run, so starting hundreds one after another takes long; each worker
+        // starts two more before it does anything else, and they start in parallel.
+        _pool.StartSynchronousWorker((2 * _treeIndex) + 2);
+        _pool.StartSynchronousWorker((2 * _treeIndex) + 3);
+
         // In synchronous mode nothing incomplete is ever awaited (see remarks): the loop runs to its end right here.
         Task loop = RunAsync(sync: true);
         Debug.Assert(loop.IsCompleted, "A synchronous-mode step awaited something incomplete.");
@@ -182,18 +201,20 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
                     _outputs = new TOut[_maxBatch];
                 }
 
-                int taken = queue.TakeOrPark(this, _batch, _maxBatch, searching, park: false, out bool closed);
+                // Calls gather into batches of at least a quarter of the batch size while another worker searches.
+                int minimum = Math.Max(1, _maxBatch / 4);
+                int taken = queue.TakeOrPark(this, _batch, _maxBatch, minimum, searching, park: false, out bool closed);
                 if (taken == 0 && !closed)
                 {
-                    // Nothing queued. Spin briefly if no other worker does (a producer that keeps up then wakes no
+                    // Not enough queued. Spin briefly if no other worker does (a producer that keeps up then wakes no
                     // one), then look once more and park.
                     searching = sync && CanSpin && queue.TryStartSearching();
                     if (searching)
                     {
-                        SpinUntilWork(queue);
+                        SpinUntilWork(queue, minimum);
                     }
 
-                    taken = queue.TakeOrPark(this, _batch, _maxBatch, searching, park: true, out closed);
+                    taken = queue.TakeOrPark(this, _batch, _maxBatch, searching ? 1 : minimum, searching, park: true, out closed);
                     if (taken == 0 && !closed)
                     {
                         if (sync)
@@ -244,12 +265,13 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
         }
     }
 
-    private static void SpinUntilWork(WorkQueue<TIn> queue)
+    private static void SpinUntilWork(WorkQueue<TIn> queue, int minimum)
     {
+        // Looks at the queue's count only every few hundred nanoseconds: each look pulls the line the producer writes.
         long deadline = Stopwatch.GetTimestamp() + SpinTime;
-        while (queue.Count == 0 && !queue.IsClosed && Stopwatch.GetTimestamp() < deadline)
+        while (queue.Count < minimum && !queue.IsClosed && Stopwatch.GetTimestamp() < deadline)
         {
-            Thread.SpinWait(8);
+            Thread.SpinWait(64);
         }
     }
 
@@ -290,10 +312,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
                 return SettleFault(i, count, ex);
             }
 
-            if (Interlocked.CompareExchange(ref _cursor, i + 1, i) != i)
-            {
-                return null;
-            }
+            Volatile.Write(ref _finished.Value, i + 1);
         }
 
         FinishBatch(count);
@@ -325,10 +344,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
                 return SettleFault(i, count, ex);
             }
 
-            if (Interlocked.CompareExchange(ref _cursor, i + 1, i) != i)
-            {
-                return null;
-            }
+            Volatile.Write(ref _finished.Value, i + 1);
         }
 
         FinishBatch(count);
@@ -338,7 +354,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     /// <summary>Settles a batch whose calls all succeeded: delivers the results, unless <c>Stop</c> stole the batch.</summary>
     private void FinishBatch(int count)
     {
-        if (Interlocked.CompareExchange(ref _cursor, Done, count) != count)
+        if (Interlocked.CompareExchange(ref _cursor.Value, Done, Owned) != Owned)
         {
             return;
         }
@@ -350,7 +366,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     /// <summary>The queue closed (the pool is stopping): delivers the calls that finished and aborts those not started.</summary>
     private Exception? EndBatchEarly(int next, int count)
     {
-        if (Interlocked.CompareExchange(ref _cursor, Done, next) == next)
+        if (Interlocked.CompareExchange(ref _cursor.Value, Done, Owned) == Owned)
         {
             DeliverSucceeded(next);
             _pool.AbortLate(_batch.AsSpan(next, count - next));
@@ -367,7 +383,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     /// <returns>The fault the executor must be restarted for; <see langword="null"/> for a retry the executor asked for, an abort, or a stolen batch.</returns>
     private Exception? SettleFault(int failed, int count, Exception error)
     {
-        if (Interlocked.CompareExchange(ref _cursor, Done, failed) != failed)
+        if (Interlocked.CompareExchange(ref _cursor.Value, Done, Owned) != Owned)
         {
             // Stop aborted this call after its finish timeout and reported it; the late outcome is dropped.
             return null;
@@ -430,8 +446,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
             }
         }
 
-        call.RecordAttempt(error);
-        if (call.Attempts >= _pool.Options.MaxAttempts)
+        if (call.RecordAttempt(_pool.Histories, error) >= _pool.Options.MaxAttempts)
         {
             _pool.Sink.DeliverFailure(call);
         }

@@ -12,7 +12,7 @@ public sealed class WorkQueueTests
         Assert.True(queue.TryEnqueue("b"));
         Assert.Equal(2, queue.Count);
 
-        List<QueuedCall<string>> drained = queue.Close();
+        List<QueuedCall<string>> drained = Drain(queue);
 
         Assert.Equal(["a", "b"], drained.Select(call => call.Input));
         Assert.Equal([1L, 2L], drained.Select(call => call.Sequence));
@@ -32,7 +32,7 @@ public sealed class WorkQueueTests
         }
 
         var batch = new QueuedCall<int>[3];
-        int taken = queue.TakeOrPark(taker, batch, 3, searching: false, park: false, out bool closed);
+        int taken = queue.TakeOrPark(taker, batch, 3, minimum: 1, searching: false, park: false, out bool closed);
 
         Assert.False(closed);
         Assert.Equal(3, taken);
@@ -51,12 +51,12 @@ public sealed class WorkQueueTests
         queue.TryEnqueue(2);
         queue.TryEnqueue(3);
         var batch = new QueuedCall<int>[2];
-        queue.TakeOrPark(taker, batch, 2, searching: false, park: false, out _);
+        queue.TakeOrPark(taker, batch, 2, minimum: 1, searching: false, park: false, out _);
 
         Assert.True(queue.TryRequeue(batch.AsSpan(1, 1), atFront: true));
         Assert.True(queue.TryRequeue(batch.AsSpan(0, 1), atFront: false));
 
-        Assert.Equal([2, 3, 1], queue.Close().Select(call => call.Input));
+        Assert.Equal([2, 3, 1], Drain(queue).Select(call => call.Input));
     }
 
     [Fact]
@@ -71,13 +71,13 @@ public sealed class WorkQueueTests
             queue.TryEnqueue(next);
         }
 
-        queue.TakeOrPark(taker, batch, 40, searching: false, park: false, out _);
+        queue.TakeOrPark(taker, batch, 40, minimum: 1, searching: false, park: false, out _);
         for (; next < 200; next++)
         {
             queue.TryEnqueue(next);
         }
 
-        Assert.Equal(Enumerable.Range(40, 160), queue.Close().Select(call => call.Input));
+        Assert.Equal(Enumerable.Range(40, 160), Drain(queue).Select(call => call.Input));
     }
 
     [Fact]
@@ -88,14 +88,14 @@ public sealed class WorkQueueTests
         queue.TryEnqueue(1);
         queue.TryEnqueue(2);
         var batch = new QueuedCall<int>[2];
-        Assert.Equal(2, queue.TakeOrPark(taker, batch, 2, searching: false, park: false, out _));
+        Assert.Equal(2, queue.TakeOrPark(taker, batch, 2, minimum: 1, searching: false, park: false, out _));
 
-        queue.Close();
+        queue.Close().Dispose();
         Assert.False(queue.Drained.IsCompleted);
         queue.Complete(2);
 
         Assert.True(queue.Drained.IsCompleted);
-        Assert.Equal(0, queue.TakeOrPark(taker, batch, 2, searching: false, park: false, out bool closed));
+        Assert.Equal(0, queue.TakeOrPark(taker, batch, 2, minimum: 1, searching: false, park: false, out bool closed));
         Assert.True(closed);
     }
 
@@ -103,7 +103,7 @@ public sealed class WorkQueueTests
     public void TryRequeue_AfterClose_FailsAndLeavesTheCallsWithTheirOwner()
     {
         var queue = new WorkQueue<int>();
-        queue.Close();
+        queue.Close().Dispose();
 
         QueuedCall<int>[] calls = [new QueuedCall<int>(1, 1, holdsPlace: false)];
         Assert.False(queue.TryRequeue(calls, atFront: false));
@@ -119,7 +119,7 @@ public sealed class WorkQueueTests
         Assert.False(queue.WaitForRoom(TimeSpan.Zero, CancellationToken.None));
 
         var batch = new QueuedCall<int>[1];
-        queue.TakeOrPark(taker, batch, 1, searching: false, park: false, out _);
+        queue.TakeOrPark(taker, batch, 1, minimum: 1, searching: false, park: false, out _);
         Assert.False(batch[0].HoldsPlace);
         Assert.True(queue.TryRequeue(batch, atFront: true));
 
@@ -133,8 +133,8 @@ public sealed class WorkQueueTests
         using var first = new Taker();
         using var second = new Taker();
         var batch = new QueuedCall<int>[1];
-        Assert.Equal(0, queue.TakeOrPark(first, batch, 1, searching: false, park: true, out _));
-        Assert.Equal(0, queue.TakeOrPark(second, batch, 1, searching: false, park: true, out _));
+        Assert.Equal(0, queue.TakeOrPark(first, batch, 1, minimum: 1, searching: false, park: true, out _));
+        Assert.Equal(0, queue.TakeOrPark(second, batch, 1, minimum: 1, searching: false, park: true, out _));
 
         queue.TryEnqueue(1);
         Assert.Equal(1, first.Signal.CurrentCount + second.Signal.CurrentCount);
@@ -154,16 +154,42 @@ public sealed class WorkQueueTests
         using var spinner = new Taker();
         using var parked = new Taker();
         var batch = new QueuedCall<int>[1];
-        Assert.Equal(0, queue.TakeOrPark(parked, batch, 1, searching: false, park: true, out _));
+        Assert.Equal(0, queue.TakeOrPark(parked, batch, 1, minimum: 1, searching: false, park: true, out _));
         Assert.True(queue.TryStartSearching());
         Assert.False(queue.TryStartSearching());
 
         queue.TryEnqueue(1);
         Assert.Equal(0, parked.Signal.CurrentCount);
 
-        Assert.Equal(1, queue.TakeOrPark(spinner, batch, 1, searching: true, park: false, out _));
+        Assert.Equal(1, queue.TakeOrPark(spinner, batch, 1, minimum: 1, searching: true, park: false, out _));
         queue.TryEnqueue(2);
         Assert.Equal(1, parked.Signal.CurrentCount);
+    }
+
+    [Fact]
+    public void TakeOrPark_BelowTheMinimum_LeavesCallsToGather_UnlessParkingWithNoneSearching()
+    {
+        var queue = new WorkQueue<int>();
+        using var taker = new Taker();
+        using var other = new Taker();
+        var batch = new QueuedCall<int>[8];
+        queue.TryEnqueue(1);
+        queue.TryEnqueue(2);
+
+        Assert.Equal(0, queue.TakeOrPark(taker, batch, 8, minimum: 4, searching: false, park: false, out _));
+
+        // Another worker searches: this one may park and leave the two calls to it.
+        Assert.True(queue.TryStartSearching());
+        Assert.Equal(0, queue.TakeOrPark(taker, batch, 8, minimum: 4, searching: false, park: true, out _));
+
+        // The searcher comes for them with a minimum of one.
+        Assert.Equal(2, queue.TakeOrPark(other, batch, 8, minimum: 1, searching: true, park: true, out _));
+
+        // Nobody searches: a worker about to park takes what is there rather than strand it.
+        var quiet = new WorkQueue<int>();
+        quiet.TryEnqueue(3);
+        Assert.Equal(1, quiet.TakeOrPark(other, batch, 8, minimum: 4, searching: false, park: true, out _));
+        Assert.Equal(3, batch[0].Input);
     }
 
     [Fact(Timeout = 60_000)]
@@ -172,14 +198,26 @@ public sealed class WorkQueueTests
         var queue = new WorkQueue<int>();
         using var taker = new Taker();
         var batch = new QueuedCall<int>[1];
-        Assert.Equal(0, queue.TakeOrPark(taker, batch, 1, searching: false, park: true, out _));
+        Assert.Equal(0, queue.TakeOrPark(taker, batch, 1, minimum: 1, searching: false, park: true, out _));
 
         Task waiting = taker.Signal.WaitAsync();
-        queue.Close();
+        queue.Close().Dispose();
         await waiting;
 
-        Assert.Equal(0, queue.TakeOrPark(taker, batch, 1, searching: true, park: true, out bool closed));
+        Assert.Equal(0, queue.TakeOrPark(taker, batch, 1, minimum: 1, searching: true, park: true, out bool closed));
         Assert.True(closed);
+    }
+
+    private static List<QueuedCall<T>> Drain<T>(WorkQueue<T> queue)
+    {
+        using WorkQueue<T>.DrainedCalls drained = queue.Close();
+        var calls = new List<QueuedCall<T>>();
+        for (int i = 0; i < drained.Count; i++)
+        {
+            calls.Add(drained[i]);
+        }
+
+        return calls;
     }
 
     private sealed class Taker : IWorkTaker<int>, IDisposable
