@@ -6,7 +6,7 @@ public sealed partial class Parallelize<TIn, TOut>
     /// Blocks until every call queued so far, including calls queued while waiting, has ended in
     /// <see cref="Results"/> or <see cref="Failures"/> (or the pool has stopped).
     /// </summary>
-    /// <remarks>It is signalled by the collector that records the last call, so it returns as soon as that call is recorded; it never polls.</remarks>
+    /// <remarks>It is signalled by the worker that records the last call, so it returns as soon as that call is recorded; it never polls.</remarks>
     /// <exception cref="ParallelizeException">The pool is faulted: every executor has been retired. <see cref="Stop(TimeSpan?)"/> returns the inputs not done.</exception>
     /// <exception cref="InvalidOperationException">Called from inside one of this pool's own executors, where it would wait for itself.</exception>
     public void Wait() => Wait(Timeout.InfiniteTimeSpan);

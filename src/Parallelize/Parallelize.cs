@@ -10,7 +10,7 @@ namespace Parallelize;
 /// <typeparam name="TOut">The type of the results.</typeparam>
 /// <remarks>
 /// <para>Call the pool like a delegate, once per input (<see cref="Invoke(TIn)"/>, or the <see cref="Action{T}"/> it
-/// converts to). A background collector appends each result to <see cref="Results"/> as calls finish.
+/// converts to). Each worker appends its results to <see cref="Results"/> as soon as its calls finish.
 /// <see cref="Wait()"/> returns when every queued call has ended; <see cref="Stop(TimeSpan?)"/> stops mid-run and
 /// returns the inputs it aborted. An executor that throws is restarted and its input retried, so one fault never
 /// sinks the run; see <see cref="ParallelizeOptions"/> for the attempt and restart rules.</para>
@@ -226,7 +226,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
 
     /// <summary>
     /// Gets the results, in completion order (call order with <see cref="ParallelizeOptions.OrderedResults"/>): a
-    /// live list that the background collector appends to as calls finish. Reading it never blocks the workers; an
+    /// live list that the workers append to as calls finish. Reading it never blocks the workers; an
     /// enumeration sees the items present when it starts. After <see cref="Wait()"/> returns it holds one result per
     /// call that succeeded. Always empty when <see cref="ParallelizeOptions.RetainResults"/> is off: results then
     /// end in the result stream.
