@@ -187,6 +187,7 @@ public sealed partial class Parallelize<TIn, TOut>
         TimeProvider clock = Options.TimeProvider;
         long started = clock.GetTimestamp();
         List<QueuedCall<TIn>> aborted = _queue.Close();
+        Interlocked.Add(ref _aborted, aborted.Count);
         CancelQuietly(_noMoreCalls);
         CancelQuietly(_stopRequested);
 
@@ -194,6 +195,7 @@ public sealed partial class Parallelize<TIn, TOut>
         if (!finished)
         {
             CancelQuietly(_callsCancelled);
+            int drained = aborted.Count;
             foreach (Worker<TIn, TOut> worker in _workers)
             {
                 int stolen = worker.StealBatch(aborted);
@@ -202,6 +204,8 @@ public sealed partial class Parallelize<TIn, TOut>
                     _queue.Complete(stolen);
                 }
             }
+
+            Interlocked.Add(ref _aborted, aborted.Count - drained);
 
             // What remains is workers routing calls they claimed first: our own code, no user code, so this is brief.
             await WaitUntilAsync(sync, _queue.Drained, started, null, CancellationToken.None).ConfigureAwait(false);
@@ -223,6 +227,8 @@ public sealed partial class Parallelize<TIn, TOut>
             await WaitUntilAsync(sync, _workersExited.Task, started, finishTimeout, cancellationToken).ConfigureAwait(false);
         }
 
+        // The counts are final (late outcomes of stolen batches are dropped): log, last progress report, leave the meter.
+        _telemetry.OnStopped();
         return ToInputsInCallOrder(aborted);
     }
 

@@ -1,4 +1,5 @@
 using Parallelize.Core;
+using Parallelize.Telemetry;
 
 namespace Parallelize;
 
@@ -41,6 +42,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     private readonly Worker<TIn, TOut>[] _workers;
     private readonly PendingTracker _pending = new();
     private readonly ResultSink<TIn, TOut> _sink;
+    private readonly PoolTelemetry _telemetry;
     private readonly WorkQueue<TIn> _queue;
     private readonly SemaphoreSlim? _slots;
     private readonly IReadOnlyList<TOut> _results;
@@ -63,6 +65,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     private volatile bool _disposed;
     private long _restarts;
     private long _retries;
+    private long _aborted;
     private long _disposeFaults;
     private int _liveWorkers;
     private int _runningWorkers;
@@ -84,6 +87,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
         }
 
         _sink = new ResultSink<TIn, TOut>(_pending, Options, _slots, () => _noMoreCalls.IsCancellationRequested);
+        _telemetry = new PoolTelemetry(Options, ReadCounts);
         _results = _sink.Completions is { } completions ? new Collections.OutputView<TIn, TOut>(completions) : [];
         _workers = new Worker<TIn, TOut>[sources.Count];
         for (int i = 0; i < sources.Count; i++)
