@@ -104,11 +104,13 @@ static async Task<int> RunStreamAsync(
         Timeout = timeoutMs > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : null,
     };
 
-    // Bounded: the stream of arguments is read only as fast as processes become free.
+    // Bounded: the stream of arguments is read only as fast as processes become free. In a terminal, a live progress
+    // bar fed by the pool's progress reports, with the results printed above it; redirected output is unchanged.
+    ConsoleProgress? bar = ConsoleProgress.StartIfTerminal("commands", count);
     using var pool = new Parallelize<ProcessRequest, ProcessResult>(
         ProcessExecutor.Create(program, processes, leading, processOptions),
-        new ParallelizeOptions { BoundedCapacity = processes });
-    Console.WriteLine($"running {(ownProgram ? string.Join(' ', command) : "the sh worker")} over {count} arguments, {processes} processes at once");
+        new ParallelizeOptions { BoundedCapacity = processes, Name = "commands", Progress = bar, ProgressInterval = ConsoleProgress.Interval });
+    ConsoleProgress.WriteLine(bar, $"running {(ownProgram ? string.Join(' ', command) : "the sh worker")} over {count} arguments, {processes} processes at once");
 
     var clock = Stopwatch.StartNew();
     Task printing = Task.Run(async () =>
@@ -118,7 +120,7 @@ static async Task<int> RunStreamAsync(
             string output = result.StandardOutput.Trim().ReplaceLineEndings(" | ");
             string error = result.StandardError.Trim().ReplaceLineEndings(" | ");
             string timedOut = result.TimedOut ? " (timed out, killed)" : "";
-            Console.WriteLine($"  {result.Request.Arguments[0],5}: exit {result.ExitCode}{timedOut} after {result.Elapsed.TotalMilliseconds,4:0} ms  {output}{(error.Length > 0 ? $"  [stderr: {error}]" : "")}");
+            ConsoleProgress.WriteLine(bar, $"  {result.Request.Arguments[0],5}: exit {result.ExitCode}{timedOut} after {result.Elapsed.TotalMilliseconds,4:0} ms  {output}{(error.Length > 0 ? $"  [stderr: {error}]" : "")}");
         }
     }, CancellationToken.None); // reads to the stream's end, which Stop brings about
 
@@ -137,12 +139,13 @@ static async Task<int> RunStreamAsync(
     }
     catch (OperationCanceledException) when (stopping.IsCancellationRequested)
     {
-        Console.WriteLine($"Stopping: running processes get {finishTimeout.TotalMilliseconds:0} ms to finish, then they are killed...");
+        ConsoleProgress.WriteLine(bar, $"Stopping: running processes get {finishTimeout.TotalMilliseconds:0} ms to finish, then they are killed...");
     }
     finally
     {
         IReadOnlyList<ProcessRequest> aborted = pool.Stop(finishTimeout);
         await printing;
+        bar?.Dispose(); // the pool's last report has ended the bar
         Console.WriteLine($"aborted {aborted.Count} + results {pool.Results.Count} + failures {pool.Failures.Count} = {aborted.Count + pool.Results.Count + pool.Failures.Count} calls (queued {queued})");
         foreach (Failure<ProcessRequest> failure in pool.Failures)
         {

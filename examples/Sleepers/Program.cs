@@ -24,12 +24,19 @@ int sleepMs = options["--sleep-ms"];
 var finishTimeout = TimeSpan.FromMilliseconds(options["--finish-timeout-ms"]);
 
 var clock = Stopwatch.StartNew();
-using var pool = new Parallelize<int, int>(Sleeper, count: executors);
+
+// In a terminal, a live progress bar fed by the pool's progress reports; redirected output is unchanged.
+ConsoleProgress? bar = ConsoleProgress.StartIfTerminal("sleeping", calls);
+using var pool = new Parallelize<int, int>(
+    Sleeper,
+    count: executors,
+    new ParallelizeOptions { Name = "sleepers", Progress = bar, ProgressInterval = ConsoleProgress.Interval });
 
 // Ctrl-C (exit code 130) or SIGTERM (143) stop the pool, giving calls in flight finishTimeout to end; a second
 // Ctrl-C exits at once.
 using SignalStop<int> stop = pool.StopOnSignals(finishTimeout);
-using CancellationTokenRegistration announce = stop.Signalled.Register(() => Console.WriteLine(
+using CancellationTokenRegistration announce = stop.Signalled.Register(() => ConsoleProgress.WriteLine(
+    bar,
     $"Got {stop.Signal}: stopping; calls in flight get {finishTimeout.TotalMilliseconds:0} ms to finish (Ctrl-C again to exit now)..."));
 
 int queued = 0;
@@ -45,14 +52,15 @@ catch (InvalidOperationException) when (stop.Signal is not null)
     // The signal stopped the pool between the check and the call: that call was not accepted.
 }
 
-Console.WriteLine($"Queued {queued} calls. Ctrl-C to abort!");
+ConsoleProgress.WriteLine(bar, $"Queued {queued} calls. Ctrl-C to abort!");
 pool.Wait(); // returns when every call has ended, or when a signal has stopped the pool
 if (stop.Signal is null)
 {
-    Console.WriteLine("Finished sleeping...");
+    ConsoleProgress.WriteLine(bar, "Finished sleeping...");
 }
 
 IReadOnlyList<int> aborted = stop.Stop();
+bar?.Dispose(); // the pool's last report has ended the bar
 int results = pool.Results.Count;
 int failures = pool.Failures.Count;
 string failed = failures > 0 ? $" + failures {failures}" : "";

@@ -188,6 +188,7 @@ public sealed partial class Parallelize<TIn, TOut>
         long started = clock.GetTimestamp();
         using WorkQueue<TIn>.DrainedCalls drained = _queue.Close();
         var aborted = new List<QueuedCall<TIn>>();
+        Interlocked.Add(ref _aborted, drained.Count);
         CancelQuietly(_noMoreCalls);
         CancelQuietly(_stopRequested);
 
@@ -195,6 +196,7 @@ public sealed partial class Parallelize<TIn, TOut>
         if (!finished)
         {
             CancelQuietly(_callsCancelled);
+            int before = aborted.Count;
             foreach (Worker<TIn, TOut> worker in _workers)
             {
                 int stolen = worker.StealBatch(aborted);
@@ -203,6 +205,8 @@ public sealed partial class Parallelize<TIn, TOut>
                     _queue.Complete(stolen);
                 }
             }
+
+            Interlocked.Add(ref _aborted, aborted.Count - before);
 
             // What remains is workers routing calls they claimed first: our own code, no user code, so this is brief.
             await WaitUntilAsync(sync, _queue.Drained, started, null, CancellationToken.None).ConfigureAwait(false);
@@ -224,6 +228,8 @@ public sealed partial class Parallelize<TIn, TOut>
             await WaitUntilAsync(sync, _workersExited.Task, started, finishTimeout, cancellationToken).ConfigureAwait(false);
         }
 
+        // The counts are final (late outcomes of stolen batches are dropped): log, last progress report, leave the meter.
+        _telemetry.OnStopped();
         return ToInputsInCallOrder(drained, aborted);
     }
 

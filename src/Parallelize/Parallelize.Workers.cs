@@ -39,17 +39,33 @@ public sealed partial class Parallelize<TIn, TOut>
         {
             _abortedLate.AddRange(calls);
         }
+
+        Interlocked.Add(ref _aborted, calls.Length);
     }
 
-    internal void OnRestart() => Interlocked.Increment(ref _restarts);
+    /// <summary>Delivers a call that used up its attempts to <c>Failures</c>, then logs it.</summary>
+    internal void DeliverFailure(in QueuedCall<TIn> call)
+    {
+        Failure<TIn> failure = _sink.DeliverFailure(call);
+        if (_telemetry.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Warning))
+        {
+            _telemetry.OnFailure(call.Sequence, failure.Attempts, failure.Exceptions.Count > 0 ? failure.Exceptions[^1] : null);
+        }
+    }
+
+    /// <summary>Counts a restart of executor <paramref name="executorIndex"/>, which threw <paramref name="cause"/>, and logs it.</summary>
+    internal void OnRestart(int executorIndex, Exception cause) =>
+        _telemetry.OnRestart(executorIndex, cause, Interlocked.Increment(ref _restarts));
 
     internal void OnRetry() => Interlocked.Increment(ref _retries);
 
     internal void OnDisposeFault() => Interlocked.Increment(ref _disposeFaults);
 
-    internal void OnWorkerRetired()
+    internal void OnWorkerRetired(Worker<TIn, TOut> retired)
     {
-        if (Interlocked.Decrement(ref _liveWorkers) != 0)
+        int live = Interlocked.Decrement(ref _liveWorkers);
+        _telemetry.OnRetired(retired.Index, retired.LastError, live);
+        if (live != 0)
         {
             return;
         }
@@ -78,6 +94,7 @@ public sealed partial class Parallelize<TIn, TOut>
         _queue.CompleteAdding();
         CancelQuietly(_noMoreCalls);
         _sink.Fault(fault);
+        _telemetry.OnFaulted(fault, _workers.Length);
     }
 
     internal void OnWorkerExited()

@@ -1,4 +1,5 @@
 using Parallelize.Core;
+using Parallelize.Telemetry;
 
 namespace Parallelize;
 
@@ -42,6 +43,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     private readonly Worker<TIn, TOut>[] _synchronousWorkers;
     private readonly PendingTracker _pending = new();
     private readonly ResultSink<TIn, TOut> _sink;
+    private readonly PoolTelemetry _telemetry;
     private readonly WorkQueue<TIn> _queue;
     private readonly SemaphoreSlim? _slots;
     private readonly IReadOnlyList<TOut> _results;
@@ -64,6 +66,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     private volatile bool _disposed;
     private long _restarts;
     private long _retries;
+    private long _aborted;
     private long _disposeFaults;
     private int _liveWorkers;
     private int _runningWorkers;
@@ -85,6 +88,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
         }
 
         _sink = new ResultSink<TIn, TOut>(Histories, _pending, Options, _slots, () => _noMoreCalls.IsCancellationRequested);
+        _telemetry = new PoolTelemetry(Options, ReadCounts);
         _results = _sink.Completions is { } completions ? new Collections.OutputView<TIn, TOut>(completions) : [];
         _workers = new Worker<TIn, TOut>[sources.Count];
         for (int i = 0; i < sources.Count; i++)

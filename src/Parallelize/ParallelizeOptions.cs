@@ -1,3 +1,6 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+
 namespace Parallelize;
 
 /// <summary>
@@ -14,6 +17,10 @@ namespace Parallelize;
 /// consecutive restart waits <see cref="RestartBackoff"/>, doubled each time, up to <see cref="MaxRestartBackoff"/>.
 /// A successful call clears the executor's restart history, so an executor that keeps producing results is never
 /// retired for occasional bad inputs. When every executor is retired the pool is faulted.</para>
+/// <para><b>Seeing what happens.</b> <see cref="Progress"/> receives a <see cref="ParallelizeProgress"/> every
+/// <see cref="ProgressInterval"/>; <see cref="Logger"/> receives restarts, retirements, failures and stops; the
+/// <c>Parallelize</c> meter (see <see cref="ParallelizeMetrics"/>) counts calls for <c>dotnet-counters</c> and
+/// OpenTelemetry, tagged with <see cref="Name"/>. All are off or silent by default and cost the calls nothing.</para>
 /// </remarks>
 public sealed record ParallelizeOptions
 {
@@ -24,6 +31,7 @@ public sealed record ParallelizeOptions
     private readonly TimeSpan _maxRestartBackoff = TimeSpan.FromSeconds(1);
     private readonly TimeProvider _timeProvider = TimeProvider.System;
     private readonly int? _boundedCapacity;
+    private readonly TimeSpan _progressInterval = TimeSpan.FromMilliseconds(500);
 
     /// <summary>The longest delay .NET timers accept (about 49.7 days).</summary>
     internal static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
@@ -120,12 +128,53 @@ public sealed record ParallelizeOptions
     /// <value>The default is <see langword="false"/>.</value>
     public bool OrderedResults { get; init; }
 
-    /// <summary>Gets the clock used for the restart window, restart backoff and the finish timeout of <c>Stop</c>.</summary>
+    /// <summary>Gets the clock used for the restart window, restart backoff, the finish timeout of <c>Stop</c>, progress reports and call durations.</summary>
     /// <value>The default is <see cref="TimeProvider.System"/>; tests may pass a manual clock.</value>
     /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
     public TimeProvider TimeProvider
     {
         get => _timeProvider;
         init => _timeProvider = value ?? throw new ArgumentNullException(nameof(TimeProvider));
+    }
+
+    /// <summary>Gets the pool's name, used as the <c>parallelize.pool.name</c> tag of its metrics and in its log messages.</summary>
+    /// <value>The default is <see langword="null"/>: no tag, and "unnamed" in log messages.</value>
+    public string? Name { get; init; }
+
+    /// <summary>
+    /// Gets the logger for restarts (warning), retired executors (error), inputs that used up their attempts
+    /// (warning; the input's value is not logged, only its call number), the pool's fault (error) and stops
+    /// (information). Nothing is logged for a call that succeeds, and never while the pool holds a lock.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: nothing is logged.</value>
+    public ILogger? Logger { get; init; }
+
+    /// <summary>
+    /// Gets the factory that creates the pool's <c>Parallelize</c> meter, as dependency injection provides it
+    /// (<c>services.AddMetrics()</c>), so the meter is scoped to the container.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: a meter shared by every pool of the process is used.</value>
+    public IMeterFactory? MeterFactory { get; init; }
+
+    /// <summary>
+    /// Gets where the pool reports its progress: every <see cref="ProgressInterval"/> while it runs, at once if it
+    /// faults, and a last time when it has stopped (with <see cref="ParallelizeProgress.IsStopped"/> set). Reports
+    /// come from a timer of <see cref="TimeProvider"/>, never from the calls, and one at a time; a report still running
+    /// when the next is due makes the pool skip that one. Pass a <see cref="Progress{T}"/> to receive them on the
+    /// synchronization context it was created on, or through its <c>ProgressChanged</c> event. An exception thrown
+    /// by the handler is logged and ignored.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: no reports (<see cref="Parallelize{TIn, TOut}.GetProgress"/> still works).</value>
+    public IProgress<ParallelizeProgress>? Progress { get; init; }
+
+    /// <summary>Gets how often <see cref="Progress"/> receives a report.</summary>
+    /// <value>Greater than zero and at most about 49.7 days (the longest timer .NET supports). The default is 500 milliseconds.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero, negative or longer than a timer supports.</exception>
+    public TimeSpan ProgressInterval
+    {
+        get => _progressInterval;
+        init => _progressInterval = value > TimeSpan.Zero && value <= MaxTimerDelay
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(ProgressInterval), value, "ProgressInterval must be greater than zero and at most 4294967294 milliseconds.");
     }
 }

@@ -144,15 +144,19 @@ internal sealed class ResultSink<TIn, TOut>
 
     /// <summary>Delivers a call that used up its attempts and counts it as ended.</summary>
     /// <param name="call">The call.</param>
-    public void DeliverFailure(in QueuedCall<TIn> call)
+    /// <returns>The failure delivered.</returns>
+    public Failure<TIn> DeliverFailure(in QueuedCall<TIn> call)
     {
-        var entry = new Entry(call.Input, default!, call.ToFailure(_histories), call.Sequence);
+        Failure<TIn> failure = call.ToFailure(_histories);
+        var entry = new Entry(call.Input, default!, failure, call.Sequence);
         lock (_lock)
         {
             long ended = Route(entry);
             Completions?.Publish();
             Ended(ended);
         }
+
+        return failure;
     }
 
     /// <summary>Counts calls <c>Stop</c> aborted as ended; in call order, their places are skipped so later results are not held back.</summary>

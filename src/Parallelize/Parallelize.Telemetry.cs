@@ -1,0 +1,34 @@
+using Parallelize.Telemetry;
+
+namespace Parallelize;
+
+// Progress, logging and metrics: read from counts the pool keeps anyway (see PoolTelemetry).
+public sealed partial class Parallelize<TIn, TOut>
+{
+    internal PoolTelemetry Telemetry => _telemetry;
+
+    /// <summary>
+    /// Gets a snapshot of the pool's progress: calls queued, running, completed, failed, retried, aborted, restarts,
+    /// throughput and an estimate of the time left. Cheap: it reads the counts the pool keeps anyway, without
+    /// stopping or slowing the calls. To be told periodically instead, set <see cref="ParallelizeOptions.Progress"/>.
+    /// </summary>
+    /// <returns>The snapshot; after the pool has stopped, the final counts.</returns>
+    public ParallelizeProgress GetProgress() => _telemetry.Snapshot();
+
+    // Lock-free reads. Delivered is read before Failures, and a failure is added to Failures before it counts as
+    // delivered, so a failure never shows as a completion; at worst one shows late.
+    private PoolCounts ReadCounts()
+    {
+        long delivered = _sink.Delivered;
+        long failed = _sink.Failures.Count;
+        return new PoolCounts(
+            Accepted: _queue.Accepted,
+            Queued: _queue.Count,
+            Running: _queue.InFlight,
+            Completed: Math.Max(0, delivered - failed),
+            Failed: failed,
+            Retried: Interlocked.Read(ref _retries),
+            Restarted: Interlocked.Read(ref _restarts),
+            Aborted: Interlocked.Read(ref _aborted));
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Parallelize.Telemetry;
+
+/// <summary>The pool's log messages, with stable event ids. Nothing here is on the path of a call that succeeds.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, EventName = "ExecutorRestarted", Level = LogLevel.Warning,
+        Message = "Pool {PoolName}: executor {ExecutorIndex} threw and is restarted (restart {RestartCount} of the pool)")]
+    public static partial void ExecutorRestarted(ILogger logger, Exception exception, string poolName, int executorIndex, long restartCount);
+
+    [LoggerMessage(EventId = 2, EventName = "ExecutorRetired", Level = LogLevel.Error,
+        Message = "Pool {PoolName}: executor {ExecutorIndex} is retired by the restart policy; {LiveExecutors} executor(s) left")]
+    public static partial void ExecutorRetired(ILogger logger, Exception? exception, string poolName, int executorIndex, int liveExecutors);
+
+    [LoggerMessage(EventId = 3, EventName = "CallFailed", Level = LogLevel.Warning,
+        Message = "Pool {PoolName}: call {CallNumber} used up its {Attempts} attempt(s) and is in Failures")]
+    public static partial void CallFailed(ILogger logger, Exception? exception, string poolName, long callNumber, int attempts);
+
+    [LoggerMessage(EventId = 4, EventName = "PoolFaulted", Level = LogLevel.Error,
+        Message = "Pool {PoolName}: every executor ({ExecutorCount}) is retired; the pool is faulted and runs no more calls")]
+    public static partial void PoolFaulted(ILogger logger, Exception exception, string poolName, int executorCount);
+
+    [LoggerMessage(EventId = 5, EventName = "PoolStopped", Level = LogLevel.Information,
+        Message = "Pool {PoolName} stopped after {ElapsedMs:0} ms: {Accepted} calls, {Completed} results, {Failed} failures, {Aborted} aborted, {Restarts} restarts")]
+    public static partial void PoolStopped(ILogger logger, string poolName, double elapsedMs, long accepted, long completed, long failed, long aborted, long restarts);
+
+    [LoggerMessage(EventId = 6, EventName = "ProgressHandlerFailed", Level = LogLevel.Warning,
+        Message = "Pool {PoolName}: the progress handler threw; the report is dropped")]
+    public static partial void ProgressHandlerFailed(ILogger logger, Exception exception, string poolName);
+}

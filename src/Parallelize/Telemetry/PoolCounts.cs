@@ -1,0 +1,16 @@
+namespace Parallelize.Telemetry;
+
+/// <summary>The counts a pool keeps anyway, read without a lock: what progress reports and metrics are made of.</summary>
+internal readonly record struct PoolCounts(
+    long Accepted, int Queued, int Running, long Completed, long Failed, long Retried, long Restarted, long Aborted)
+{
+    public static PoolCounts operator +(PoolCounts a, PoolCounts b) => new(
+        a.Accepted + b.Accepted,
+        a.Queued + b.Queued,
+        a.Running + b.Running,
+        a.Completed + b.Completed,
+        a.Failed + b.Failed,
+        a.Retried + b.Retried,
+        a.Restarted + b.Restarted,
+        a.Aborted + b.Aborted);
+}
