@@ -100,6 +100,8 @@ internal sealed class ResultSink<TIn, TOut>
     /// <summary>Delivers the successful calls of a batch and counts them as ended.</summary>
     /// <param name="calls">The calls.</param>
     /// <param name="outputs">Their results, at the same indexes.</param>
+    // PERF: compiled fully optimized at once; tiered compilation took millions of calls to promote the hot path.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void DeliverResults(ReadOnlySpan<QueuedCall<TIn>> calls, ReadOnlySpan<TOut> outputs)
     {
         if (calls.IsEmpty)
