@@ -139,6 +139,10 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
 #pragma warning restore CA1031
         {
             worker.FailToStart(ex);
+
+            // Its thread would have started these two: start them here, so none of the tree is left unstarted.
+            StartSynchronousWorker((2 * treeIndex) + 2);
+            StartSynchronousWorker((2 * treeIndex) + 3);
         }
     }
 

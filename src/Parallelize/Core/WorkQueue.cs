@@ -23,12 +23,13 @@ namespace Parallelize.Core;
 /// Semaphores are released after the lock is let go. No user code ever runs under it.</para>
 /// <para><b>Waking.</b> <c>_searching</c> counts workers that are about to look at the queue under the lock: one
 /// spinning worker, and workers woken from the idle stack. A worker leaves that count only inside the locked step
-/// where it either takes calls or parks on the idle stack. A producer, under the lock, wakes an idle worker only
-/// while there are more calls than the searching workers take in one batch each (<c>_wakeBatch</c>, the batch size
-/// of the last worker that took, under the lock); with none searching, any call wakes one. Every call it does not
-/// wake anyone for is therefore seen by a searching worker's later locked step. That keeps a fast producer from
-/// paying a wake-up per call, and from waking workers that would only compete with it for the cores, while one
-/// worker keeps up; and slow calls (batches of one) still wake as many workers as there are calls.</para>
+/// where it takes calls or parks. Under the lock, whoever adds calls (a producer, or a worker putting calls back)
+/// and whoever takes calls and leaves some behind wakes an idle worker while more calls are queued than workers
+/// search. So a call is never left queued with every worker parked: either a searching worker's later locked step
+/// sees it, or someone woke a worker for it; and a worker that takes calls while others idle takes only a fair share
+/// (the queued calls divided among it and the idle workers) and wakes the next for the rest. A worker may park
+/// leaving fewer calls than its minimum batch only while another searches, and that one wakes the next in turn if it
+/// leaves any behind. A fast producer that one spinning worker keeps up with wakes nobody.</para>
 /// <para><b>Capacity.</b> When bounded, <c>_room</c> counts the free places among calls queued and not started. A
 /// new call takes a place before it is queued and gives it back if refused; a worker gives a place back when it
 /// first takes a call that holds one. Calls put back after a fault are queued without a place: they were accepted
@@ -56,7 +57,6 @@ internal sealed class WorkQueue<TIn>
     private int _head;
     private int _count;
     private int _searching;
-    private int _wakeBatch = 1;
     private long _sequence;
     private bool _addingCompleted;
     private PaddedInt32 _closed;
@@ -208,14 +208,13 @@ internal sealed class WorkQueue<TIn>
         Debug.Assert(max >= 1 && batch.Length >= max, "The batch cannot hold the calls asked for.");
         int places = 0;
         int taken = 0;
+        IWorkTaker<TIn>? wake = null;
         lock (_lock)
         {
             if (searching)
             {
                 Interlocked.Decrement(ref _searching);
             }
-
-            _wakeBatch = max;
 
             closed = _closed.Value != 0;
             if (closed)
@@ -227,7 +226,14 @@ internal sealed class WorkQueue<TIn>
             // anyway if no worker is searching: nobody else would be sure to come for them.
             if (_count >= minimum || (park && _count > 0 && Volatile.Read(ref _searching) == 0))
             {
+                // With idle workers about, take only a fair share, so that a burst of slow calls after fast ones
+                // spreads over the executors instead of filling one large batch.
                 taken = Math.Min(_count, max);
+                if (_idle.Count > 0)
+                {
+                    taken = Math.Min(taken, (_count + _idle.Count) / (_idle.Count + 1));
+                }
+
                 for (int i = 0; i < taken; i++)
                 {
                     ref QueuedCall<TIn> slot = ref _ring[_head];
@@ -250,12 +256,18 @@ internal sealed class WorkQueue<TIn>
                 Volatile.Write(ref _count, _count - taken);
                 Interlocked.Add(ref _inFlight, taken);
                 taker.BeginBatch(taken);
+
+                // Calls left behind (a fair share, or more than the batch holds) must not wait for a producer that
+                // may never come again: wake the next idle worker for them, as a producer would.
+                wake = WakeOneIfNeeded();
             }
             else if (park)
             {
                 _idle.Push(taker);
             }
         }
+
+        wake?.Signal.Release();
 
         if (places > 0)
         {
@@ -315,10 +327,10 @@ internal sealed class WorkQueue<TIn>
         return drained;
     }
 
-    /// <summary>Under the lock: pops an idle worker to wake if the searching workers cannot take every queued call in one batch each.</summary>
+    /// <summary>Under the lock: pops an idle worker to wake if there are more queued calls than searching workers.</summary>
     private IWorkTaker<TIn>? WakeOneIfNeeded()
     {
-        if (_count > Volatile.Read(ref _searching) * _wakeBatch && _idle.TryPop(out IWorkTaker<TIn>? taker))
+        if (_count > Volatile.Read(ref _searching) && _idle.TryPop(out IWorkTaker<TIn>? taker))
         {
             Interlocked.Increment(ref _searching);
             return taker;

@@ -46,6 +46,9 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     /// <summary>The value of <c>_cursor</c> once <c>Stop</c> has stolen the batch.</summary>
     internal const int Stolen = -2;
 
+    /// <summary>Gets or sets a hook the tests use to make starting a worker's thread fail; <see langword="null"/> otherwise.</summary>
+    internal static Action<int>? ThreadStartHook { get; set; }
+
     /// <summary>The largest batch.</summary>
     internal const int MaxBatch = 256;
 
@@ -148,6 +151,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     /// <param name="treeIndex">The worker's place among the pool's synchronous workers; once running, it starts the two after it in the start tree (see <see cref="Parallelize{TIn, TOut}.StartSynchronousWorker"/>).</param>
     public void StartThread(int treeIndex)
     {
+        ThreadStartHook?.Invoke(treeIndex);
         // UnsafeStart: the worker must not inherit the creating thread's ExecutionContext (and with it another pool's
         // "inside an executor" marker); it starts from a clean context.
         var thread = new Thread(static state => ((Worker<TIn, TOut>)state!).RunSync())
@@ -397,7 +401,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
                 return SettleFault(i, count, ex);
             }
 
-            telemetry.CallDuration.Record(clock.GetElapsedTime(started).TotalSeconds, telemetry.Tags);
+            RecordDuration(telemetry, clock.GetElapsedTime(started));
             Volatile.Write(ref _finished.Value, i + 1);
         }
 
@@ -433,7 +437,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
                 return SettleFault(i, count, ex);
             }
 
-            telemetry.CallDuration.Record(clock.GetElapsedTime(started).TotalSeconds, telemetry.Tags);
+            RecordDuration(telemetry, clock.GetElapsedTime(started));
             Volatile.Write(ref _finished.Value, i + 1);
         }
 
@@ -489,6 +493,20 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
 
         Release(count);
         return fault;
+    }
+
+    /// <summary>Records a call's duration; a listener that throws is the user's bug, never the pool's problem.</summary>
+    private static void RecordDuration(Telemetry.PoolTelemetry telemetry, TimeSpan duration)
+    {
+        try
+        {
+            telemetry.CallDuration.Record(duration.TotalSeconds, telemetry.Tags);
+        }
+#pragma warning disable CA1031 // A MeterListener callback runs inside Record: its exception must not take the worker down.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
     }
 
     /// <summary>Delivers the first calls of the batch, which succeeded; a success clears the executor's restart history.</summary>
@@ -573,6 +591,23 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     private void Crash(Exception exception)
     {
         LastError = exception;
+
+        // A batch still held would never be settled, and Wait and Stop would wait for it for ever: deliver what
+        // finished and put the rest back (or abort it, if the pool is stopping), unless Stop has stolen it.
+        if (Interlocked.CompareExchange(ref _cursor.Value, Done, Owned) == Owned)
+        {
+            int finished = Volatile.Read(ref _finished.Value);
+            int end = _end;
+            DeliverSucceeded(finished);
+            ReadOnlySpan<QueuedCall<TIn>> rest = _batch.AsSpan(finished, end - finished);
+            if (!_pool.Queue.TryRequeue(rest, atFront: true))
+            {
+                _pool.AbortLate(rest);
+            }
+
+            Release(end);
+        }
+
         if (!_retired)
         {
             _retired = true;

@@ -38,7 +38,7 @@ public sealed class BenchmarkSmokeTests
         Assert.Contains("usage", progress, StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Output, string Error)> RunBenchmarksAsync(params string[] arguments)
+    private static Task<(int ExitCode, string Output, string Error)> RunBenchmarksAsync(params string[] arguments)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -52,21 +52,7 @@ public sealed class BenchmarkSmokeTests
             start.ArgumentList.Add(argument);
         }
 
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the benchmarks.");
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The benchmarks did not finish in two minutes. Output so far: {await output}{await error}");
-        }
-
-        return (process.ExitCode, await output, await error);
+        return Examples.ExampleRunner.RunToEndAsync(start, "the benchmarks");
     }
 
     private static string BenchmarksPath()

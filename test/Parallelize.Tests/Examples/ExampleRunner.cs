@@ -7,8 +7,16 @@ internal static class ExampleRunner
 {
     public static async Task<(int ExitCode, string Output)> RunAsync(string example, params string[] arguments)
     {
-        ProcessStartInfo start = StartInfo(example, arguments);
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {example}.");
+        (int exitCode, string output, string error) = await RunToEndAsync(StartInfo(example, arguments), example);
+        return (exitCode, output + error);
+    }
+
+    /// <summary>Runs a process to its end (killing it after two minutes) and captures what it prints.</summary>
+    /// <param name="start">How to start it; standard output and error must be redirected.</param>
+    /// <param name="name">What to call it in errors.</param>
+    public static async Task<(int ExitCode, string Output, string Error)> RunToEndAsync(ProcessStartInfo start, string name)
+    {
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {name}.");
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
@@ -19,10 +27,10 @@ internal static class ExampleRunner
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{example} did not finish in two minutes. Output so far: {await output}");
+            throw new TimeoutException($"{name} did not finish in two minutes. Output so far: {await output}{await error}");
         }
 
-        return (process.ExitCode, await output + await error);
+        return (process.ExitCode, await output, await error);
     }
 
     /// <summary>Starts an example, waits until it prints <paramref name="ready"/>, sends it a signal with <c>kill</c>, and waits for it to exit.</summary>
