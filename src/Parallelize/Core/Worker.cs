@@ -292,23 +292,24 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
         }
     }
 
-    /// <summary>Runs a batch on a synchronous executor. The twin of <see cref="RunBatchAsync"/>, kept apart so the hot loop has no state machine.</summary>
+    /// <summary>
+    /// Runs a batch on a synchronous executor. The twin of <see cref="RunBatchAsync"/>, kept apart so the hot loop has
+    /// no state machine. While a listener records call durations (checked once per batch), each successful call is
+    /// timed on the pool's clock; otherwise no clock is read.
+    /// </summary>
     /// <returns>The fault the executor must be restarted for, if any.</returns>
     // PERF: compiled fully optimized at once; tiered compilation took millions of calls to promote the hot path.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private Exception? RunBatch(int count)
     {
-        if (_pool.Telemetry.CallDuration.Enabled)
-        {
-            return RunBatchTimed(count);
-        }
-
         QueuedCall<TIn>[] batch = _batch;
         TOut[] outputs = _outputs;
         Func<TIn, CancellationToken, TOut> call = _call!;
         Func<TIn, TOut>? plain = _plainCall;
         CancellationToken token = _pool.CallToken;
         WorkQueue<TIn> queue = _pool.Queue;
+        Telemetry.PoolTelemetry telemetry = _pool.Telemetry;
+        bool timed = telemetry.CallDuration.Enabled;
         for (int i = 0; i < count; i++)
         {
             if (queue.IsClosed)
@@ -316,6 +317,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
                 return EndBatchEarly(i, count);
             }
 
+            long started = timed ? telemetry.Clock.GetTimestamp() : 0;
             try
             {
                 // A plain function is called directly rather than through the wrapper that adds the token.
@@ -324,6 +326,11 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
             catch (Exception ex)
             {
                 return SettleFault(i, count, ex);
+            }
+
+            if (timed)
+            {
+                RecordDuration(telemetry, started);
             }
 
             Volatile.Write(ref _finished.Value, i + 1);
@@ -337,16 +344,13 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
     /// <returns>The fault the executor must be restarted for, if any.</returns>
     private async ValueTask<Exception?> RunBatchAsync(int count)
     {
-        if (_pool.Telemetry.CallDuration.Enabled)
-        {
-            return await RunBatchTimedAsync(count).ConfigureAwait(false);
-        }
-
         QueuedCall<TIn>[] batch = _batch;
         TOut[] outputs = _outputs;
         Func<TIn, CancellationToken, ValueTask<TOut>> call = _callAsync!;
         CancellationToken token = _pool.CallToken;
         WorkQueue<TIn> queue = _pool.Queue;
+        Telemetry.PoolTelemetry telemetry = _pool.Telemetry;
+        bool timed = telemetry.CallDuration.Enabled;
         for (int i = 0; i < count; i++)
         {
             if (queue.IsClosed)
@@ -354,6 +358,7 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
                 return EndBatchEarly(i, count);
             }
 
+            long started = timed ? telemetry.Clock.GetTimestamp() : 0;
             try
             {
                 outputs[i] = await call(batch[i].Input, token).ConfigureAwait(false);
@@ -363,81 +368,11 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
                 return SettleFault(i, count, ex);
             }
 
-            Volatile.Write(ref _finished.Value, i + 1);
-        }
-
-        FinishBatch(count);
-        return null;
-    }
-
-    /// <summary>
-    /// <see cref="RunBatch"/> that also records each successful call's duration, used for a whole batch when the
-    /// duration histogram has a listener at its start, so the untimed loop pays one check per batch and nothing per call.
-    /// </summary>
-    /// <returns>The fault the executor must be restarted for, if any.</returns>
-    private Exception? RunBatchTimed(int count)
-    {
-        QueuedCall<TIn>[] batch = _batch;
-        TOut[] outputs = _outputs;
-        Func<TIn, CancellationToken, TOut> call = _call!;
-        CancellationToken token = _pool.CallToken;
-        WorkQueue<TIn> queue = _pool.Queue;
-        Telemetry.PoolTelemetry telemetry = _pool.Telemetry;
-        TimeProvider clock = telemetry.Clock;
-        for (int i = 0; i < count; i++)
-        {
-            if (queue.IsClosed)
+            if (timed)
             {
-                return EndBatchEarly(i, count);
+                RecordDuration(telemetry, started);
             }
 
-            long started = clock.GetTimestamp();
-            try
-            {
-                outputs[i] = call(batch[i].Input, token);
-            }
-            catch (Exception ex)
-            {
-                return SettleFault(i, count, ex);
-            }
-
-            RecordDuration(telemetry, clock.GetElapsedTime(started));
-            Volatile.Write(ref _finished.Value, i + 1);
-        }
-
-        FinishBatch(count);
-        return null;
-    }
-
-    /// <summary>The timed twin of <see cref="RunBatchAsync"/>; see <see cref="RunBatchTimed"/>.</summary>
-    /// <returns>The fault the executor must be restarted for, if any.</returns>
-    private async ValueTask<Exception?> RunBatchTimedAsync(int count)
-    {
-        QueuedCall<TIn>[] batch = _batch;
-        TOut[] outputs = _outputs;
-        Func<TIn, CancellationToken, ValueTask<TOut>> call = _callAsync!;
-        CancellationToken token = _pool.CallToken;
-        WorkQueue<TIn> queue = _pool.Queue;
-        Telemetry.PoolTelemetry telemetry = _pool.Telemetry;
-        TimeProvider clock = telemetry.Clock;
-        for (int i = 0; i < count; i++)
-        {
-            if (queue.IsClosed)
-            {
-                return EndBatchEarly(i, count);
-            }
-
-            long started = clock.GetTimestamp();
-            try
-            {
-                outputs[i] = await call(batch[i].Input, token).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                return SettleFault(i, count, ex);
-            }
-
-            RecordDuration(telemetry, clock.GetElapsedTime(started));
             Volatile.Write(ref _finished.Value, i + 1);
         }
 
@@ -495,12 +430,12 @@ internal sealed class Worker<TIn, TOut> : IWorkTaker<TIn>
         return fault;
     }
 
-    /// <summary>Records a call's duration; a listener that throws is the user's bug, never the pool's problem.</summary>
-    private static void RecordDuration(Telemetry.PoolTelemetry telemetry, TimeSpan duration)
+    /// <summary>Records the duration of a call that started at <paramref name="started"/>; a listener that throws is the user's bug, never the pool's problem.</summary>
+    private static void RecordDuration(Telemetry.PoolTelemetry telemetry, long started)
     {
         try
         {
-            telemetry.CallDuration.Record(duration.TotalSeconds, telemetry.Tags);
+            telemetry.CallDuration.Record(telemetry.Clock.GetElapsedTime(started).TotalSeconds, telemetry.Tags);
         }
 #pragma warning disable CA1031 // A MeterListener callback runs inside Record: its exception must not take the worker down.
         catch (Exception)
