@@ -29,6 +29,9 @@ public sealed partial class Parallelize<TIn, TOut>
             Failed: failed,
             Retried: Interlocked.Read(ref _retries),
             Restarted: Interlocked.Read(ref _restarts),
-            Aborted: Interlocked.Read(ref _aborted));
+            Aborted: Interlocked.Read(ref _aborted),
+            Executors: _workers.Length,
+            RetiredExecutors: _workers.Length - Volatile.Read(ref _liveWorkers),
+            IsFaulted: Volatile.Read(ref _fault) is not null);
     }
 }

@@ -54,4 +54,13 @@ public sealed record ParallelizeProgress
 
     /// <summary>Gets a value indicating whether the pool has stopped (or been disposed): the counts are final.</summary>
     public bool IsStopped { get; init; }
+
+    /// <summary>Gets the number of executors the pool was created with.</summary>
+    public int Executors { get; init; }
+
+    /// <summary>Gets the number of executors the restart policy has retired; they run no more calls.</summary>
+    public int RetiredExecutors { get; init; }
+
+    /// <summary>Gets a value indicating whether the pool is faulted: no executor can run, so the calls still queued never will.</summary>
+    public bool IsFaulted { get; init; }
 }

@@ -2,7 +2,8 @@ namespace Parallelize.Telemetry;
 
 /// <summary>The counts a pool keeps anyway, read without a lock: what progress reports and metrics are made of.</summary>
 internal readonly record struct PoolCounts(
-    long Accepted, int Queued, int Running, long Completed, long Failed, long Retried, long Restarted, long Aborted)
+    long Accepted, int Queued, int Running, long Completed, long Failed, long Retried, long Restarted, long Aborted,
+    int Executors = 0, int RetiredExecutors = 0, bool IsFaulted = false)
 {
     public static PoolCounts operator +(PoolCounts a, PoolCounts b) => new(
         a.Accepted + b.Accepted,
@@ -12,5 +13,8 @@ internal readonly record struct PoolCounts(
         a.Failed + b.Failed,
         a.Retried + b.Retried,
         a.Restarted + b.Restarted,
-        a.Aborted + b.Aborted);
+        a.Aborted + b.Aborted,
+        a.Executors + b.Executors,
+        a.RetiredExecutors + b.RetiredExecutors,
+        a.IsFaulted || b.IsFaulted);
 }

@@ -100,6 +100,9 @@ internal sealed class PoolTelemetry
             EstimatedTimeLeft = timeLeft,
             Elapsed = _clock.GetElapsedTime(_started, now),
             IsStopped = stopped,
+            Executors = counts.Executors,
+            RetiredExecutors = counts.RetiredExecutors,
+            IsFaulted = counts.IsFaulted,
         };
     }
 

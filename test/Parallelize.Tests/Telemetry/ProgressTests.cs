@@ -26,6 +26,41 @@ public sealed class ProgressTests
     }
 
     [Fact(Timeout = Timeouts.Test)]
+    public async Task GetProgress_OneOfTwoFactoriesAlwaysFails_ShowsOneRetiredAndNotFaulted()
+    {
+        var options = new ParallelizeOptions { MaxRestarts = 0 };
+        Executor<int, int>[] executors =
+        [
+            Deferred.Create<int, int>(() => throw new InvalidOperationException("cannot connect")),
+            (Func<int, int>)(x => x),
+        ];
+        using var pool = new Parallelize<int, int>(executors, options);
+        await pool.GetExecutorsAsync();
+
+        ParallelizeProgress progress = pool.GetProgress();
+
+        Assert.Equal(2, progress.Executors);
+        Assert.Equal(1, progress.RetiredExecutors);
+        Assert.False(progress.IsFaulted);
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task GetProgress_EveryFactoryFails_ShowsThePoolFaulted()
+    {
+        var options = new ParallelizeOptions { MaxRestarts = 0 };
+        using var pool = new Parallelize<int, int>(
+            Enumerable.Range(0, 3).Select(_ => Deferred.Create<int, int>(() => throw new InvalidOperationException("cannot connect"))),
+            options);
+        await Assert.ThrowsAsync<ParallelizeException>(() => pool.GetExecutorsAsync());
+
+        ParallelizeProgress progress = pool.GetProgress();
+
+        Assert.Equal(3, progress.Executors);
+        Assert.Equal(3, progress.RetiredExecutors);
+        Assert.True(progress.IsFaulted);
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
     public async Task GetProgress_WhileCallsAreHeld_ShowsThemQueuedAndRunningWithTimeLeftUnknown()
     {
         var function = new GatedFunction();
