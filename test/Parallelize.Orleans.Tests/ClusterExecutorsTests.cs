@@ -11,7 +11,8 @@ public sealed class ClusterExecutorsTests
     public async Task Invoke_ThreeSilos_SpreadsExecutorsAndEveryInputEndsInResults()
     {
         await using InProcessTestCluster cluster = await LocalCluster.StartAsync(3);
-        await using ClusterExecutors<int, Echo> executors = OrleansExecutors.Create<ScenarioExecutor, int, Echo>(cluster.Client, 6, LocalCluster.Options("spread"));
+        var logger = new ListLogger();
+        await using ClusterExecutors<int, Echo> executors = OrleansExecutors.Create<ScenarioExecutor, int, Echo>(cluster.Client, 6, LocalCluster.Options("spread") with { Logger = logger });
         await using var pool = new Parallelize<int, Echo>(executors);
         using Scenario scenario = Scenario.Begin(new Scenario());
 
@@ -31,6 +32,15 @@ public sealed class ClusterExecutorsTests
         Assert.Equal(silos.Order(), pool.Results.Select(static r => r.Silo).Distinct().Order());
         ClusterStatistics stats = executors.GetStatistics();
         Assert.Equal((300, 300, 0, 0, 0), (stats.Dispatched, stats.Completed, stats.Lost, stats.LateReplies, stats.InFlight));
+        Assert.Equal(300, stats.Nodes.Sum(static n => n.Completed));
+        Assert.All(stats.Nodes, n => Assert.Equal(2, n.Executors));
+
+        // Where each executor runs is in the log, and the meter counts per silo.
+        Assert.Equal(6, logger.Named("ExecutorPlaced").Count());
+        Assert.All(silos, silo => Assert.Equal(2, logger.Named("ExecutorPlaced").Count(m => m.Contains(silo, StringComparison.Ordinal))));
+        Dictionary<string, long> completedPerSilo = MeterReadings.Read(ClusterMetrics.Completed, "spread");
+        Assert.Equal(silos.Order(), completedPerSilo.Keys.Order());
+        Assert.Equal(300, completedPerSilo.Values.Sum());
     }
 
     [Fact(Timeout = Timeouts.Test)]
@@ -39,7 +49,8 @@ public sealed class ClusterExecutorsTests
         await using InProcessTestCluster cluster = await LocalCluster.StartAsync(3);
         const int Executors = 6;
         const int Calls = 60;
-        await using ClusterExecutors<int, Echo> executors = OrleansExecutors.Create<ScenarioExecutor, int, Echo>(cluster.Client, Executors, LocalCluster.Options("kill"));
+        var logger = new ListLogger();
+        await using ClusterExecutors<int, Echo> executors = OrleansExecutors.Create<ScenarioExecutor, int, Echo>(cluster.Client, Executors, LocalCluster.Options("kill") with { Logger = logger });
         await using var pool = new Parallelize<int, Echo>(executors);
         using Scenario scenario = Scenario.Begin(new Scenario { Held = static _ => true });
         for (int i = 0; i < Calls; i++)
@@ -72,6 +83,8 @@ public sealed class ClusterExecutorsTests
         Assert.False(stats.Nodes.Single(n => n.Node == victim.Address()).IsActive);
         Assert.Equal(2, pool.Restarts);
         Assert.All(executors.Placements, p => Assert.NotEqual(victim.Address(), p.Node));
+        Assert.Equal(2, logger.Named("ExecutorLost").Count(m => m.Contains(victim.Address(), StringComparison.Ordinal)));
+        Assert.Contains(logger.Named("NodeLeft"), m => m.Contains(victim.Address(), StringComparison.Ordinal));
     }
 
     [Fact(Timeout = Timeouts.Test)]
