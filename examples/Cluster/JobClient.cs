@@ -73,7 +73,9 @@ internal static class JobClient
         Console.WriteLine($"calls {invoked} = results {pool.Results.Count} + failures {pool.Failures.Count} + aborted {aborted.Count} (never started {aborted.NeverStarted.Count}, outcome unknown {aborted.OutcomeUnknown.Count}); lost {lost}, duplicated {duplicated}");
         if (killed is { } k)
         {
-            Console.WriteLine($"killed {k.Silo} (pid {k.Pid}, kill -9) with {k.InFlight} executor(s) on it: calls lost on it {stats.Lost}, re-dispatched {stats.Redispatched}, late replies dropped {stats.LateReplies}, executor restarts {pool.Restarts}");
+            long lostOnIt = stats.Nodes.Where(n => n.SiloName == k.Silo).Sum(static n => n.Lost);
+            Console.WriteLine($"killed {k.Silo} (pid {k.Pid}, kill -9) with {k.InFlight} executor(s) on it: calls lost on it {lostOnIt}, lost in all {stats.Lost} "
+                + $"(calls to live silos fail too until the dead one is out of the membership), re-dispatched {stats.Redispatched}, late replies dropped {stats.LateReplies}, executor restarts {pool.Restarts}");
         }
 
         Console.WriteLine($"dispatched {stats.Dispatched} calls in {clock.Elapsed.TotalSeconds:0.0} s; per silo: "

@@ -37,6 +37,7 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
     private readonly ExecutorPlacement[] _placements;
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
+    private long _batchIds;
 
     internal ClusterExecutors(IClusterClient client, string executorName, int count, OrleansExecutorOptions options)
     {
@@ -176,7 +177,7 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
         {
             if (GrainExecutor<TIn, TOut>.IsLoss(ex))
             {
-                View.Suspect(target);
+                View.SuspectNamedIn(ex);
             }
 
             if (Options.Logger is { } logger)
@@ -202,6 +203,9 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
         Volatile.Write(ref _placements[slot], new ExecutorPlacement(slot, generation, host.Silo.ToString(), host.SiloName, host.ProcessId, state, 0));
 
     internal void CountCall(int slot) => Interlocked.Increment(ref _calls[slot]);
+
+    /// <summary>Gets a batch id: increasing across every grain of this set, so increasing per grain.</summary>
+    internal long NextBatchId() => Interlocked.Increment(ref _batchIds);
 
     internal void LogLost(int slot, string node, long callId, string reason, Exception? cause)
     {

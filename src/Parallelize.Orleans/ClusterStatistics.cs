@@ -12,6 +12,8 @@ namespace Parallelize.Orleans;
 /// <param name="Redispatched">Lost calls whose input was sent again.</param>
 /// <param name="CancelledByStop">Calls in flight when the pool's stop cancelled them.</param>
 /// <param name="LateReplies">Replies for calls already lost or cancelled, dropped: proof that the call did run.</param>
+/// <param name="RecoveredReplies">Replies lost on the way (their gateway died) and taken from the grain by a probe instead.</param>
+/// <param name="Resent">Calls lost on the way to a live grain, found not received by a probe (and fenced off there), and sent again.</param>
 /// <param name="InFlight">Calls sent and not yet ended.</param>
 /// <param name="Nodes">The same, per silo.</param>
 public sealed record ClusterStatistics(
@@ -22,5 +24,7 @@ public sealed record ClusterStatistics(
     long Redispatched,
     long CancelledByStop,
     long LateReplies,
+    long RecoveredReplies,
+    long Resent,
     long InFlight,
     IReadOnlyList<NodeStatistics> Nodes);

@@ -17,6 +17,7 @@ public sealed record OrleansExecutorOptions
     private readonly TimeSpan _membershipRefreshInterval = TimeSpan.FromSeconds(1);
     private readonly TimeSpan _suspectDuration = TimeSpan.FromSeconds(10);
     private readonly TimeSpan _stopTimeout = TimeSpan.FromSeconds(5);
+    private readonly TimeSpan _replyProbeInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Gets the name of the executor set: the first part of its grains' keys, the <c>parallelize.pool.name</c> tag of
@@ -47,7 +48,7 @@ public sealed record OrleansExecutorOptions
     }
 
     /// <summary>
-    /// Gets how long a silo that failed a call as unavailable is avoided when executors are placed, even while the
+    /// Gets how long a silo that a call could not reach is avoided when executors are placed, even while the
     /// membership still lists it as active (it may be dying).
     /// </summary>
     /// <value>Zero or more; zero never avoids one. The default is ten seconds.</value>
@@ -58,6 +59,22 @@ public sealed record OrleansExecutorOptions
         init => _suspectDuration = value >= TimeSpan.Zero
             ? value
             : throw new ArgumentOutOfRangeException(nameof(SuspectDuration), value, "SuspectDuration must not be negative.");
+    }
+
+    /// <summary>
+    /// Gets how long a call waits for its reply before asking its grain (and again each time this passes) whether the
+    /// call is still running. A call to a live silo loses its reply when the gateway it went through dies, and Orleans
+    /// would time it out only after its response timeout; the probe instead finds the reply on the grain, or finds that
+    /// the call never arrived, fences it off there and sends it again. A probe that gets no answer means the silo is lost.
+    /// </summary>
+    /// <value>Greater than zero. The default is two seconds.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative.</exception>
+    public TimeSpan ReplyProbeInterval
+    {
+        get => _replyProbeInterval;
+        init => _replyProbeInterval = value > TimeSpan.Zero
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(ReplyProbeInterval), value, "ReplyProbeInterval must be greater than zero.");
     }
 
     /// <summary>Gets how long disposing an executor waits for its grain to dispose the user's executor.</summary>

@@ -34,6 +34,8 @@ internal sealed class CallLedger<TIn>
     private long _redispatched;
     private long _cancelledByStop;
     private long _lateReplies;
+    private long _recoveredReplies;
+    private long _resent;
     private int _unresolvedCount;
 
     /// <summary>Gets the counters of a silo, creating them on first use.</summary>
@@ -143,6 +145,12 @@ internal sealed class CallLedger<TIn>
         Interlocked.Increment(ref entry.Node.LateReplies);
     }
 
+    /// <summary>Counts a reply taken from the grain by a probe after the call's own reply was lost on the way.</summary>
+    public void CountRecoveredReply() => Interlocked.Increment(ref _recoveredReplies);
+
+    /// <summary>Counts a batch sent again after a probe found that it never arrived (and fenced it off).</summary>
+    public void CountResent() => Interlocked.Increment(ref _resent);
+
     /// <summary>Splits what the pool's stop aborted into inputs never sent and inputs whose outcome is unknown.</summary>
     /// <param name="aborted">What the pool's <c>Stop</c> returned, in call order.</param>
     public ClusterStopResult<TIn> Split(IReadOnlyList<TIn> aborted)
@@ -217,6 +225,8 @@ internal sealed class CallLedger<TIn>
             redispatched,
             cancelled,
             Interlocked.Read(ref _lateReplies),
+            Interlocked.Read(ref _recoveredReplies),
+            Interlocked.Read(ref _resent),
             Math.Max(0, dispatched - completed - failed - lost - cancelled),
             perNode);
     }

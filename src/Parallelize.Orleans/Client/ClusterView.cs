@@ -135,14 +135,24 @@ internal sealed class ClusterView : IAsyncDisposable
         }
     }
 
-    /// <summary>Avoids <paramref name="silo"/> for new executors for a while: a call to it failed as unavailable.</summary>
-    public void Suspect(SiloAddress silo)
+    /// <summary>
+    /// Avoids, for new executors, every active silo that <paramref name="exception"/> names: the one a call could not
+    /// reach. Not simply the executor's own silo: while a dead silo is not yet out of the membership, calls to grains
+    /// on live silos fail too when their directory entry is held by the dead one, and blaming their silo would send new
+    /// executors to the dead one.
+    /// </summary>
+    public void SuspectNamedIn(Exception exception)
     {
+        string text = exception.ToString();
         lock (_lock)
         {
-            if (_nodes.TryGetValue(silo, out Node? node))
+            long until = Stopwatch.GetTimestamp() + (long)(_options.SuspectDuration.TotalSeconds * Stopwatch.Frequency);
+            foreach (Node node in _nodes.Values)
             {
-                node.SuspectUntil = Stopwatch.GetTimestamp() + (long)(_options.SuspectDuration.TotalSeconds * Stopwatch.Frequency);
+                if (node.IsActive && text.Contains(node.Address.ToString(), StringComparison.Ordinal))
+                {
+                    node.SuspectUntil = until;
+                }
             }
         }
     }

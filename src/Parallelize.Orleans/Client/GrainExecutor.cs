@@ -11,8 +11,10 @@ namespace Parallelize.Orleans.Client;
 /// <typeparam name="TIn">The type of the inputs.</typeparam>
 /// <typeparam name="TOut">The type of the results.</typeparam>
 /// <remarks>
-/// <para><b>One call, one outcome.</b> Each call gets a call id from the ledger and is sent as a batch of one. What
-/// comes first ends it (see <see cref="CallLedger{TIn}"/>): the reply (a result, or the executor's exception as
+/// <para><b>One call, one outcome.</b> Each call gets a call id from the ledger and is sent as a batch of one. A reply
+/// overdue by <see cref="OrleansExecutorOptions.ReplyProbeInterval"/> is probed: the grain says whether the batch runs,
+/// has ended (its reply comes with the answer: it was lost on the way) or never arrived (it is fenced off on the grain
+/// and sent again, so it runs at most once there). What comes first ends the call (see <see cref="CallLedger{TIn}"/>): the reply (a result, or the executor's exception as
 /// <see cref="RemoteExecutorException"/>); the loss of the silo (the membership no longer lists it, or Orleans fails the
 /// call as unavailable), thrown as <see cref="ExecutorLostException"/> so that the pool runs the input again and
 /// re-creates this executor on a live silo; or the pool's stop, which cancels the call's token: the grain is told to
@@ -32,6 +34,7 @@ internal sealed class GrainExecutor<TIn, TOut> : IAsyncExecutor<TIn, TOut>, IAsy
     private NodeCounters _node;
     private long _generation;
     private bool _lost;
+    private bool _reactivated;
     private bool _disposed;
 
     public GrainExecutor(ClusterExecutors<TIn, TOut> owner, int slot, long generation, IExecutorGrain<TIn, TOut> grain, ExecutorHost host)
@@ -59,7 +62,7 @@ internal sealed class GrainExecutor<TIn, TOut> : IAsyncExecutor<TIn, TOut>, IAsy
 
         CallEntry<TIn> entry = _owner.Ledger.Dispatch(input, _slot, _node);
         _owner.CountCall(_slot);
-        var batch = new CallBatch<TIn>(entry.CallId, [entry.CallId], [input]);
+        var batch = new CallBatch<TIn>(_owner.NextBatchId(), [entry.CallId], [input]);
         Task<BatchReply<TOut>> call;
         try
         {
@@ -71,14 +74,54 @@ internal sealed class GrainExecutor<TIn, TOut> : IAsyncExecutor<TIn, TOut>, IAsy
         }
 
         CancellationToken lost = _owner.View.LostToken(_host.Silo);
-        var stop = new StopCallback(this, entry, _grain);
+        var stop = new StopCallback(this, entry, _grain, batch.BatchId);
         BatchReply<TOut> reply;
         using (CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(static s => ((StopCallback)s!).OnStop(), stop))
         using (CancellationTokenSource either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lost))
         {
             try
             {
-                reply = await call.WaitAsync(either.Token).ConfigureAwait(false);
+                while (true)
+                {
+                    try
+                    {
+                        reply = await call.WaitAsync(_owner.Options.ReplyProbeInterval, either.Token).ConfigureAwait(false);
+                        break;
+                    }
+                    catch (TimeoutException) when (!call.IsCompleted)
+                    {
+                        // Overdue: ask the grain, whose silo is alive as far as the membership knows.
+                    }
+
+                    ProbeReply<TOut> probe = await _grain.ProbeAsync(batch.BatchId).WaitAsync(either.Token).ConfigureAwait(false);
+                    if (probe.Host.Activation != _host.Activation)
+                    {
+                        // The probe re-activated the grain elsewhere: the activation that got the batch is gone with
+                        // its silo (the membership will say so), and the batch may have run there.
+                        call.Ignore();
+                        _reactivated = true;
+                        throw Lose(entry, $"its grain was re-activated on silo {probe.Host.Silo}", null);
+                    }
+
+                    if (probe.Progress == BatchProgress.Done)
+                    {
+                        // The grain answered but the reply was lost on the way (its gateway died): take it from the grain.
+                        _owner.Ledger.CountRecoveredReply();
+                        call.Ignore();
+                        reply = probe.Reply!;
+                        break;
+                    }
+
+                    if (probe.Progress == BatchProgress.NotReceived)
+                    {
+                        // The batch was lost on the way and is now fenced off on the grain: it never ran, send it again.
+                        _owner.Ledger.CountResent();
+                        call.Ignore();
+                        batch = batch with { BatchId = _owner.NextBatchId() };
+                        stop.BatchId = batch.BatchId;
+                        call = _grain.ExecuteAsync(batch);
+                    }
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -93,10 +136,11 @@ internal sealed class GrainExecutor<TIn, TOut> : IAsyncExecutor<TIn, TOut>, IAsy
             }
             catch (Exception ex) when (IsLoss(ex))
             {
-                _owner.View.Suspect(_host.Silo);
+                _owner.View.SuspectNamedIn(ex);
+                WatchForLateReply(call, entry);
                 throw Lose(entry, ex.GetType().Name, ex);
             }
-            catch (Exception)
+            catch (Exception ex) when (ex is not ExecutorLostException)
             {
                 // Not the silo's loss: the reply could not be read, say. The pool counts it as a fault of the call.
                 _owner.Ledger.TryFail(entry);
@@ -156,8 +200,9 @@ internal sealed class GrainExecutor<TIn, TOut> : IAsyncExecutor<TIn, TOut>, IAsy
         _disposed = true;
         _owner.View.Release(_slot);
         _owner.Placed(_slot, _generation, _host, _lost ? ExecutorState.Lost : ExecutorState.Stopped);
-        if (!_lost)
+        if (!_lost || _reactivated)
         {
+            // A grain re-activated by a probe holds a new executor on a live silo: stop that one too.
             await StopGrainAsync(_grain, _host).ConfigureAwait(false);
         }
     }
@@ -260,9 +305,17 @@ internal sealed class GrainExecutor<TIn, TOut> : IAsyncExecutor<TIn, TOut>, IAsy
     }
 
     /// <summary>What the pool's stop does to a call in flight: end its entry and tell the grain to cancel it.</summary>
-    private sealed class StopCallback(GrainExecutor<TIn, TOut> executor, CallEntry<TIn> entry, IExecutorGrain<TIn, TOut> grain)
+    private sealed class StopCallback(GrainExecutor<TIn, TOut> executor, CallEntry<TIn> entry, IExecutorGrain<TIn, TOut> grain, long batchId)
     {
+        private long _batchId = batchId;
         private int _done;
+
+        /// <summary>Gets or sets the batch the call is now in (a batch lost on the way is sent again under a new id).</summary>
+        public long BatchId
+        {
+            get => Interlocked.Read(ref _batchId);
+            set => Interlocked.Exchange(ref _batchId, value);
+        }
 
         public void OnStop()
         {
@@ -277,7 +330,7 @@ internal sealed class GrainExecutor<TIn, TOut> : IAsyncExecutor<TIn, TOut>, IAsy
                 {
                     try
                     {
-                        state.grain.CancelAsync(state.CallId).Ignore();
+                        state.grain.CancelAsync(state.BatchId).Ignore();
                     }
 #pragma warning disable CA1031 // The client may be closing; the grain's batch then ends on its own.
                     catch (Exception)
@@ -285,7 +338,7 @@ internal sealed class GrainExecutor<TIn, TOut> : IAsyncExecutor<TIn, TOut>, IAsy
                     {
                     }
                 },
-                (grain, entry.CallId),
+                (grain, BatchId),
                 preferLocal: false);
         }
     }

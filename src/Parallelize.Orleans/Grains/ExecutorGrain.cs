@@ -34,6 +34,8 @@ internal sealed partial class ExecutorGrain<TIn, TOut> : Grain, IExecutorGrain<T
     private CancellationTokenSource? _runningCancellation;
     private long _runningBatch = -1;
     private long _cancelledUpTo = -1;
+    private BatchReply<TOut>? _lastReply;
+    private long _lastBatch = -1;
     private bool _stopped;
 
     public ExecutorGrain(ExecutorRegistry registry, IServiceProvider services, ILocalSiloDetails silo, ILogger<ExecutorGrain<TIn, TOut>> logger)
@@ -44,7 +46,7 @@ internal sealed partial class ExecutorGrain<TIn, TOut> : Grain, IExecutorGrain<T
         _logger = logger;
     }
 
-    private ExecutorHost Host => new(_silo.SiloAddress, _silo.Name, Environment.ProcessId, Environment.MachineName);
+    private ExecutorHost Host => new(_silo.SiloAddress, _silo.Name, Environment.ProcessId, Environment.MachineName, GrainContext.ActivationId.ToString());
 
     public async Task<ExecutorHost> StartAsync(CancellationToken cancellationToken)
     {
@@ -66,6 +68,14 @@ internal sealed partial class ExecutorGrain<TIn, TOut> : Grain, IExecutorGrain<T
         }
 
         await EnsureStartedAsync(CancellationToken.None).ConfigureAwait(true);
+        if (batch.BatchId <= _cancelledUpTo)
+        {
+            // Fenced off (probed as not received, or cancelled) while the executor was being created.
+            return new BatchReply<TOut>([.. batch.CallIds.Select(static id => new CallOutcome<TOut>(id, CallStatus.NotRun, default, null))], Host);
+        }
+
+        _lastReply = null;
+        _lastBatch = -1;
         using var cancellation = new CancellationTokenSource();
         _runningCancellation = cancellation;
         _runningBatch = batch.BatchId;
@@ -73,7 +83,10 @@ internal sealed partial class ExecutorGrain<TIn, TOut> : Grain, IExecutorGrain<T
         _running = run;
         try
         {
-            return new BatchReply<TOut>(await run.ConfigureAwait(true), Host);
+            var reply = new BatchReply<TOut>(await run.ConfigureAwait(true), Host);
+            _lastReply = reply;
+            _lastBatch = batch.BatchId;
+            return reply;
         }
         finally
         {
@@ -81,6 +94,23 @@ internal sealed partial class ExecutorGrain<TIn, TOut> : Grain, IExecutorGrain<T
             _runningBatch = -1;
             _running = null;
         }
+    }
+
+    public Task<ProbeReply<TOut>> ProbeAsync(long batchId)
+    {
+        if (_runningBatch == batchId)
+        {
+            return Task.FromResult(new ProbeReply<TOut>(BatchProgress.Running, null, Host));
+        }
+
+        if (_lastBatch == batchId && _lastReply is { } reply)
+        {
+            return Task.FromResult(new ProbeReply<TOut>(BatchProgress.Done, reply, Host));
+        }
+
+        // Turns are one at a time, so the batch has not begun: fence it off, and it will not run if it comes.
+        _cancelledUpTo = Math.Max(_cancelledUpTo, batchId);
+        return Task.FromResult(new ProbeReply<TOut>(BatchProgress.NotReceived, null, Host));
     }
 
     public Task CancelAsync(long batchId)

@@ -33,6 +33,20 @@ internal interface IExecutorGrain<TIn, TOut> : IGrainWithStringKey
     [ResponseTimeout("1.00:00:00")]
     Task<BatchReply<TOut>> ExecuteAsync(CallBatch<TIn> batch);
 
+    /// <summary>
+    /// Says whether batch <paramref name="batchId"/> is running, has ended (with its reply, kept until the next batch),
+    /// or never arrived, in which case it is fenced off: if it arrives later it does not run.
+    /// </summary>
+    /// <param name="batchId">The batch to ask about.</param>
+    /// <returns>Where the batch is.</returns>
+    /// <remarks>
+    /// A call whose reply is overdue is probed: the reply of a call to a live silo is lost when the gateway it went
+    /// through dies, and Orleans would only time it out after the response timeout. The probe's own timeout is short.
+    /// </remarks>
+    [AlwaysInterleave]
+    [ResponseTimeout("00:00:05")]
+    Task<ProbeReply<TOut>> ProbeAsync(long batchId);
+
     /// <summary>Cancels the batch <paramref name="batchId"/> if it is running, or before it starts if it has not arrived yet.</summary>
     /// <param name="batchId">The batch to cancel.</param>
     /// <returns>A task that completes when the cancellation has been signalled.</returns>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Parallelize.Orleans.Tests.Examples;
 
@@ -30,9 +31,9 @@ public sealed class ClusterExampleTests
             (int exitCode, string output) = await RunAsync(["client", "--calls", "600", "--sleep-ms", "50", "--executors", "24", "--kill-after", "150", .. ports]);
 
             Assert.True(exitCode == 0, output);
-            Assert.Contains("calls 600 = results 600 + failures 0 + aborted 0", output, StringComparison.Ordinal);
-            Assert.Contains("lost 0, duplicated 0", output, StringComparison.Ordinal);
-            Assert.Matches(@"killed silo[12] \(pid \d+, kill -9\) with \d+ executor\(s\) on it: calls lost on it [1-9]", output);
+            Assert.True(output.Contains("calls 600 = results 600 + failures 0 + aborted 0", StringComparison.Ordinal), output);
+            Assert.True(output.Contains("lost 0, duplicated 0", StringComparison.Ordinal), output);
+            Assert.True(Regex.IsMatch(output, @"killed silo[12] \(pid \d+, kill -9\) with \d+ executor\(s\) on it: calls lost on it [1-9]"), output);
             Assert.Single(silos, s => s.Process.HasExited);
             Assert.False(silos[0].Process.HasExited);
         }
