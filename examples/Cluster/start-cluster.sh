@@ -18,7 +18,10 @@ for ((i = 0; i < silos; i++)); do
     echo "silo$i is already running (pid $(cat "$state/silo$i.pid")); run stop-cluster.sh first" >&2
     exit 1
   fi
-  nohup dotnet "$dll" silo --id "$i" --silos "$silos" "$@" >"$state/silo$i.log" 2>&1 &
+  # Empty the log here, not in the background job's redirection: that one runs later, after the wait below has
+  # already read the last run's "ready" line.
+  : >"$state/silo$i.log"
+  nohup dotnet "$dll" silo --id "$i" --silos "$silos" "$@" >>"$state/silo$i.log" 2>&1 &
   echo $! >"$state/silo$i.pid"
   # Silo 0 holds the membership table: wait for each silo before the next joins.
   for ((t = 0; t < 240; t++)); do
@@ -26,5 +29,5 @@ for ((i = 0; i < silos; i++)); do
     kill -0 "$(cat "$state/silo$i.pid")" 2>/dev/null || break
     sleep 0.25
   done
-  grep ' ready ' "$state/silo$i.log" || { echo "silo$i did not start; see $PWD/$state/silo$i.log" >&2; exit 1; }
+  grep ' ready ' "$state/silo$i.log" || { echo "silo$i did not start; the end of $PWD/$state/silo$i.log:" >&2; tail -n 20 "$state/silo$i.log" >&2; exit 1; }
 done
