@@ -6,8 +6,8 @@ using Parallelize.Orleans.Grains;
 
 /// <summary>
 /// Calls of 1 ms on the cluster against the same calls in one local pool, and what a tiny call costs: through the
-/// pool (one call per grain message, as today) and sent to a grain directly in batches (the path a pool will take
-/// once it hands its executors batches).
+/// pool (one call per grain message, as today), through the pool's executor called directly (the pool's own share),
+/// and sent to a grain directly in batches (the path a pool will take once it hands its executors batches).
 /// </summary>
 internal static class Bench
 {
@@ -32,6 +32,8 @@ internal static class Bench
         double clusterOne = Median(() => ClusterPool(client, 1, calls / 3, 0));
         Console.WriteLine($"| tiny calls, 1 executor: µs per call | {1e6 / localOne:0.00} | {1e6 / clusterOne:0.0} | |");
 
+        double adapter = Median(() => Adapter(client, calls / 3));
+        Console.WriteLine($"| tiny calls, 1 executor called directly, without the pool: µs per call | | {1e6 / adapter:0.0} | |");
         foreach (int batch in new[] { 1, 16, 256 })
         {
             double batched = Median(() => Batched(client, calls * 2, batch));
@@ -83,6 +85,21 @@ internal static class Bench
 
         await pool.WaitAsync();
         return Check(pool, calls) / clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> Adapter(IClusterClient client, int calls)
+    {
+        await using ClusterExecutors<SleepRequest, SleepResult> cluster = OrleansExecutors.Create<Sleeper, SleepRequest, SleepResult>(client, 1);
+        await using var pool = new Parallelize<SleepRequest, SleepResult>(cluster);
+        // The pool's live executor is the client side of the grain: call it as the pool would, one call at a time.
+        var executor = (IAsyncExecutor<SleepRequest, SleepResult>)(await pool.GetExecutorsAsync())[0];
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < calls; i++)
+        {
+            await executor.ExecuteAsync(new SleepRequest(i, 0), CancellationToken.None);
+        }
+
+        return calls / clock.Elapsed.TotalSeconds;
     }
 
     private static async Task<double> Batched(IClusterClient client, int calls, int batchSize)

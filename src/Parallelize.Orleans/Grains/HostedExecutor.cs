@@ -74,6 +74,7 @@ internal abstract class HostedExecutor<TIn, TOut> : IAsyncDisposable
 
                 try
                 {
+                    // On the grain's context (grain code must stay there): the executor may call other grains.
                     TOut result = await executor.ExecuteAsync(batch.Inputs[i], cancellationToken).ConfigureAwait(true);
                     outcomes[i] = new CallOutcome<TOut>(callId, CallStatus.Completed, result, null);
                 }
