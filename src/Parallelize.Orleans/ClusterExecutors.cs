@@ -173,8 +173,15 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
         {
             host = await StartWithHintAsync(grain, target, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            // The pool stopped while the executor was being created; it may exist on its silo all the same.
+            StopQuietly(grain);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            StopQuietly(grain);
             if (GrainExecutor<TIn, TOut>.IsLoss(ex))
             {
                 View.SuspectNamedIn(ex);
@@ -244,6 +251,20 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
         if (Options.Logger is { } logger)
         {
             ClusterLog.ExecutorStopFailed(logger, exception, PoolName, slot, node);
+        }
+    }
+
+    /// <summary>Tells a grain whose start failed or was given up to stop, without waiting: it may hold an executor all the same.</summary>
+    private static void StopQuietly(IExecutorGrain<TIn, TOut> grain)
+    {
+        try
+        {
+            grain.StopAsync().Ignore();
+        }
+#pragma warning disable CA1031 // Best effort: an idle grain is collected in the end anyway, and disposes its executor then.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
         }
     }
 

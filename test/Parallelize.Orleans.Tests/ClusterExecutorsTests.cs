@@ -65,7 +65,7 @@ public sealed class ClusterExecutorsTests
         Assert.Equal(2, onVictim.Length);
 
         await cluster.KillSiloAsync(victim);
-        await LocalCluster.UntilAsync(() => executors.GetStatistics().Lost == onVictim.Length, "the calls on the killed silo to be lost");
+        await LocalCluster.UntilAsync(() => executors.GetStatistics().Lost >= onVictim.Length, "the calls on the killed silo to be lost");
         scenario.Open();
         await pool.WaitAsync().WaitAsync(Timeouts.Wait);
 
@@ -74,14 +74,15 @@ public sealed class ClusterExecutorsTests
         Assert.Empty(pool.Failures);
         Assert.All(pool.Results, r => Assert.NotEqual(victim.Address(), r.Silo));
         Assert.All(onVictim, input => Assert.Contains(scenario.Arrivals, a => a.Input == input && a.Silo != victim.Address()));
+        // Calls to live silos may be lost too while the dead one still holds part of the grain directory: each lost
+        // call was sent again, and only the two on the victim were lost there.
         ClusterStatistics stats = executors.GetStatistics();
-        Assert.Equal(onVictim.Length, stats.Lost);
-        Assert.Equal(onVictim.Length, stats.Redispatched);
-        Assert.Equal(Calls, stats.Completed);
-        Assert.Equal(Calls + onVictim.Length, stats.Dispatched);
         Assert.Equal(onVictim.Length, stats.Nodes.Single(n => n.Node == victim.Address()).Lost);
         Assert.False(stats.Nodes.Single(n => n.Node == victim.Address()).IsActive);
-        Assert.Equal(2, pool.Restarts);
+        Assert.Equal(stats.Lost, stats.Redispatched);
+        Assert.Equal(Calls, stats.Completed);
+        Assert.Equal(Calls + stats.Lost, stats.Dispatched);
+        Assert.True(pool.Restarts >= onVictim.Length);
         Assert.All(executors.Placements, p => Assert.NotEqual(victim.Address(), p.Node));
         Assert.Equal(2, logger.Named("ExecutorLost").Count(m => m.Contains(victim.Address(), StringComparison.Ordinal)));
         Assert.Contains(logger.Named("NodeLeft"), m => m.Contains(victim.Address(), StringComparison.Ordinal));
@@ -90,8 +91,8 @@ public sealed class ClusterExecutorsTests
     [Fact(Timeout = Timeouts.Test)]
     public async Task StartAdditionalSilo_MidRun_ExecutorsMoveThereAndItRunsCalls()
     {
-        await using InProcessTestCluster cluster = await LocalCluster.StartAsync(2);
-        const int Executors = 6;
+        await using InProcessTestCluster cluster = await LocalCluster.StartAsync(3);
+        const int Executors = 8;
         await using ClusterExecutors<int, Echo> executors = OrleansExecutors.Create<ScenarioExecutor, int, Echo>(cluster.Client, Executors, LocalCluster.Options("join"));
         await using var pool = new Parallelize<int, Echo>(executors);
         using Scenario scenario = Scenario.Begin(new Scenario { Held = static input => input < Executors });
@@ -111,10 +112,12 @@ public sealed class ClusterExecutorsTests
 
         await pool.WaitAsync().WaitAsync(Timeouts.Wait);
 
+        // 3, 3 and 2 executors on the first silos; two moved to the new one, between two calls: 2 on each of four.
         Assert.Equal(Enumerable.Range(0, 200), pool.Results.Select(static r => r.Input).Order());
         Assert.Contains(pool.Results, r => r.Silo == added.Address());
+        Assert.Equal(4, executors.Placements.Select(static p => p.Node).Distinct().Count());
         Assert.All(executors.Placements.GroupBy(static p => p.Node), g => Assert.Equal(2, g.Count()));
-        Assert.Contains(executors.Placements, p => p.Node == added.Address() && p.Generation == 2);
+        Assert.Equal(2, executors.Placements.Count(p => p.Node == added.Address() && p.Generation == 2));
         Assert.Equal(0, executors.GetStatistics().Lost);
     }
 
@@ -200,6 +203,7 @@ public sealed class ClusterExecutorsTests
         int disposedBefore = SyncEchoExecutor.Disposed;
         await using ClusterExecutors<int, Echo> executors = OrleansExecutors.Create<SyncEchoExecutor, int, Echo>(cluster.Client, 3, LocalCluster.Options("sync"));
         var pool = new Parallelize<int, Echo>(executors);
+        Assert.Equal(3, (await pool.GetExecutorsAsync()).Count);
         for (int i = 0; i < 50; i++)
         {
             pool.Invoke(i);
