@@ -151,6 +151,33 @@ public sealed class ClusterExecutorsTests
     }
 
     [Fact(Timeout = Timeouts.Test)]
+    public async Task Stop_ExecutorIgnoresCancellation_ItsLateReplyIsDroppedAndCounted()
+    {
+        await using InProcessTestCluster cluster = await LocalCluster.StartAsync(3);
+        var logger = new ListLogger();
+        await using ClusterExecutors<int, Echo> executors = OrleansExecutors.Create<ScenarioExecutor, int, Echo>(cluster.Client, 3, LocalCluster.Options("late") with { Logger = logger });
+        var pool = new Parallelize<int, Echo>(executors);
+        using Scenario scenario = Scenario.Begin(new Scenario { Held = static _ => true, IgnoresCancellation = true });
+        for (int i = 0; i < 5; i++)
+        {
+            pool.Invoke(i);
+        }
+
+        await scenario.WaitForArrivalsAsync(3);
+        ClusterStopResult<int> stopped = await executors.StopAsync(pool, TimeSpan.Zero);
+        scenario.Open();
+        await LocalCluster.UntilAsync(() => executors.GetStatistics().LateReplies == 3, "the three late replies");
+
+        Assert.Equal(scenario.Arrivals.Select(static a => a.Input).Order(), stopped.OutcomeUnknown.Order());
+        Assert.Equal(2, stopped.NeverStarted.Count);
+        Assert.Empty(pool.Results);
+        ClusterStatistics stats = executors.GetStatistics();
+        Assert.Equal((3, 0, 3), (stats.CancelledByStop, stats.Completed, stats.LateReplies));
+        Assert.Equal(3, logger.Named("LateReplyDropped").Count());
+        await pool.DisposeAsync();
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
     public async Task Stop_WithTimeToFinish_CallsInFlightCompleteAndNothingIsUnknown()
     {
         await using InProcessTestCluster cluster = await LocalCluster.StartAsync(3);

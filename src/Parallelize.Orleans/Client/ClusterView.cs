@@ -10,8 +10,9 @@ namespace Parallelize.Orleans.Client;
 /// </summary>
 /// <remarks>
 /// <para><b>Source.</b> Every <see cref="OrleansExecutorOptions.MembershipRefreshInterval"/> it asks the cluster for
-/// its active silos (<see cref="IManagementGrain.GetHosts(bool)"/>, a stateless worker on the gateway silo, which reads the
-/// membership table). Orleans itself fails a call whose target silo died only after the response timeout (30 s by
+/// its silos and their status (<see cref="IManagementGrain.GetHosts(bool)"/>, a stateless worker on the gateway silo, which
+/// reads the membership table). A silo is active while its status is; it is lost once the membership marks it dead
+/// (or stopping), not when one answer merely leaves it out. Orleans itself fails a call whose target silo died only after the response timeout (30 s by
 /// default) when the call went through another gateway; the membership declares the silo dead within seconds (with
 /// its probe settings), and then every call in flight on it is abandoned at once through <see cref="LostToken"/>.</para>
 /// <para><b>Placement.</b> A new executor goes to the active silo, not suspected lately, with the fewest of this set's
@@ -232,7 +233,7 @@ internal sealed class ClusterView : IAsyncDisposable
         {
             IManagementGrain management = _client.GetGrain<IManagementGrain>(0);
             TimeSpan timeout = TimeSpan.FromTicks(Math.Max(_options.MembershipRefreshInterval.Ticks * 3, TimeSpan.FromSeconds(2).Ticks));
-            hosts = await management.GetHosts(onlyActive: true).WaitAsync(timeout, _disposed.Token).ConfigureAwait(false);
+            hosts = await management.GetHosts(onlyActive: false).WaitAsync(timeout, _disposed.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
         {
@@ -255,8 +256,13 @@ internal sealed class ClusterView : IAsyncDisposable
         List<Node> left = [];
         lock (_lock)
         {
-            foreach (SiloAddress silo in hosts.Keys)
+            foreach ((SiloAddress silo, SiloStatus status) in hosts)
             {
+                if (status != SiloStatus.Active)
+                {
+                    continue;
+                }
+
                 if (!_nodes.TryGetValue(silo, out Node? node))
                 {
                     _nodes[silo] = new Node(silo);
@@ -274,15 +280,18 @@ internal sealed class ClusterView : IAsyncDisposable
 
             foreach (Node node in _nodes.Values)
             {
-                if (node.IsActive && !hosts.ContainsKey(node.Address))
+                // Lost only when the membership says so (or has forgotten it): a silo merely missing from one silo's
+                // view of the table is not dead, and giving up its calls would run them twice for nothing.
+                if (node.IsActive && (!hosts.TryGetValue(node.Address, out SiloStatus status) || status is SiloStatus.Dead or SiloStatus.ShuttingDown or SiloStatus.Stopping))
                 {
                     node.IsActive = false;
                     left.Add(node);
                 }
             }
 
-            if (_options.Rebalance && _ready.Task.IsCompleted && (joined.Count > 0 || left.Count > 0))
+            if (_options.Rebalance && _ready.Task.IsCompleted && (joined.Count > 0 || left.Count > 0 || _moves.Count == 0))
             {
+                // Also when nothing changed: a move that failed, or a silo that came back, is planned again.
                 PlanMovesNeedsLock();
             }
         }

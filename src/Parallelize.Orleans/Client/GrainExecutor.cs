@@ -272,6 +272,7 @@ internal sealed class GrainExecutor<TIn, TOut> : IAsyncExecutor<TIn, TOut>, IAsy
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             _owner.View.Place(_slot, from.Silo);
+            _owner.Placed(_slot, _generation, from, ExecutorState.Running);
             throw;
         }
 #pragma warning disable CA1031 // A move that fails leaves the executor where it is.
@@ -279,6 +280,7 @@ internal sealed class GrainExecutor<TIn, TOut> : IAsyncExecutor<TIn, TOut>, IAsy
 #pragma warning restore CA1031
         {
             _owner.View.Place(_slot, from.Silo);
+            _owner.Placed(_slot, _generation, from, ExecutorState.Running);
             _owner.LogMoveFailed(_slot, from.Silo.ToString(), target.ToString(), ex);
             return;
         }

@@ -21,6 +21,9 @@ public sealed class Scenario : IDisposable
     /// <summary>Gets or sets which inputs wait at the gate; none by default.</summary>
     public Func<int, bool> Held { get; init; } = static _ => false;
 
+    /// <summary>Gets or sets a value indicating whether held calls ignore their token (they wait for the gate regardless).</summary>
+    public bool IgnoresCancellation { get; init; }
+
     /// <summary>Gets or sets which inputs make the executor throw.</summary>
     public Func<int, bool> Throws { get; init; } = static _ => false;
 
@@ -61,7 +64,7 @@ public sealed class Scenario : IDisposable
         {
             try
             {
-                await _open.Task.WaitAsync(cancellationToken);
+                await _open.Task.WaitAsync(IgnoresCancellation ? CancellationToken.None : cancellationToken);
             }
             catch (OperationCanceledException)
             {
