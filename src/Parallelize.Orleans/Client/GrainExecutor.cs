@@ -14,9 +14,9 @@ namespace Parallelize.Orleans.Client;
 /// <para><b>One call, one outcome.</b> Each call gets a call id from the ledger and is sent as a batch of one. A reply
 /// overdue by <see cref="OrleansExecutorOptions.ReplyProbeInterval"/> is probed: the grain says whether the batch runs,
 /// has ended (its reply comes with the answer: it was lost on the way) or never arrived (it is fenced off on the grain
-/// and sent again, so it runs at most once there). What comes first ends the call (see <see cref="CallLedger{TIn}"/>): the reply (a result, or the executor's exception as
-/// <see cref="RemoteExecutorException"/>); the loss of the silo (the membership no longer lists it, or Orleans fails the
-/// call as unavailable), thrown as <see cref="ExecutorLostException"/> so that the pool runs the input again and
+/// and sent again, so it runs at most once there). What comes first ends the call (see <see cref="CallLedger{TIn}"/>):
+/// the reply (a result, or the executor's exception as <see cref="RemoteExecutorException"/>); the loss of the silo (the
+/// membership marks it dead, Orleans fails the call as unavailable, or a probe finds the grain re-activated), thrown as <see cref="ExecutorLostException"/> so that the pool runs the input again and
 /// re-creates this executor on a live silo; or the pool's stop, which cancels the call's token: the grain is told to
 /// cancel, and the input is aborted. The grain's reply is still awaited in the background after a loss or a stop, and
 /// counted as late if it comes.</para>
