@@ -64,6 +64,44 @@ public sealed partial class Parallelize<TIn, TOut>
         }
     }
 
+    /// <summary>
+    /// Reads the result stream of a pool that does not retain results in batches: waits for at least one delivered call,
+    /// then takes every delivered call up to <paramref name="max"/> without waiting (pipelines and <c>ParallelMap</c> hand
+    /// items on this way, so the hand-off costs little per item). The caller must be the stream's only reader.
+    /// </summary>
+    /// <param name="into">Receives results (a failure: <see cref="ResultSink{TIn, TOut}.Entry.Failure"/> set), after whatever it holds.</param>
+    /// <param name="max">The most calls to take.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns><see langword="false"/> once the stream has ended and nothing was taken.</returns>
+    internal async ValueTask<bool> ReadStreamBatchAsync(List<ResultSink<TIn, TOut>.Entry> into, int max, CancellationToken cancellationToken)
+    {
+        ChannelReader<ResultSink<TIn, TOut>.Entry> stream = _sink.Stream!;
+        int before = into.Count;
+        while (true)
+        {
+            while (into.Count - before < max && stream.TryRead(out ResultSink<TIn, TOut>.Entry entry))
+            {
+                if (entry.Failure is null)
+                {
+                    // The reader gives the result's slot back as it takes it (a failure's went back when delivered).
+                    ReleaseSlot(_slots is not null);
+                }
+
+                into.Add(entry);
+            }
+
+            if (into.Count > before)
+            {
+                return true;
+            }
+
+            if (!await stream.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+    }
+
     /// <summary>Reads the results as they are delivered, like <see cref="ReadAllAsync"/> without the inputs.</summary>
     /// <param name="cancellationToken">Cancels the reading (not the calls).</param>
     /// <returns>The results.</returns>

@@ -463,6 +463,74 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
         return queued;
     }
 
+    /// <summary>
+    /// Queues one call per input like <see cref="InvokeMany(ReadOnlySpan{TIn})"/>, waiting without a thread while a
+    /// bounded queue is full.
+    /// </summary>
+    /// <param name="inputs">The inputs.</param>
+    /// <param name="cancellationToken">Cancels the wait for room; the inputs not queued by then are not accepted.</param>
+    /// <returns>How many inputs were queued: all of them, unless the pool stopped, completed or faulted, or the token was cancelled, part of the way through (the first that many were accepted).</returns>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed (or is being disposed) before any input was queued.</exception>
+    /// <exception cref="InvalidOperationException">The pool has been stopped or completed, or is faulted, before any input was queued.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before any input was queued.</exception>
+    public async ValueTask<int> InvokeManyAsync(ReadOnlyMemory<TIn> inputs, CancellationToken cancellationToken = default)
+    {
+        ThrowIfNotAccepting();
+        if (_slots is null)
+        {
+            return InvokeMany(inputs.Span);
+        }
+
+        object? context = CaptureContext();
+        int queued = 0;
+        while (queued < inputs.Length)
+        {
+            int held = 0;
+            if (!TryTakePlace(wait: false))
+            {
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _noMoreCalls.Token);
+                bool slot = false;
+                try
+                {
+                    await _slots.WaitAsync(linked.Token).ConfigureAwait(false);
+                    slot = true;
+                    await _queue.WaitForRoomAsync(linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    ReleaseSlot(slot);
+                    if (queued > 0)
+                    {
+                        return queued;
+                    }
+
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        throw;
+                    }
+
+                    throw RefusalException();
+                }
+            }
+
+            held++;
+            while (queued + held < inputs.Length && TryTakePlace(wait: false))
+            {
+                held++;
+            }
+
+            if (!_queue.TryEnqueueMany(inputs.Span.Slice(queued, held), context))
+            {
+                _slots.Release(held);
+                return queued > 0 ? queued : throw RefusalException();
+            }
+
+            queued += held;
+        }
+
+        return queued;
+    }
+
     /// <summary>Queues one call per input like <see cref="InvokeMany(ReadOnlySpan{TIn})"/>, reading the inputs in chunks.</summary>
     /// <param name="inputs">The inputs; enumerated once, on the calling thread.</param>
     /// <returns>How many inputs were queued: all of them, unless the pool stopped, completed or faulted part of the way through (the sequence is then not read further).</returns>

@@ -41,7 +41,8 @@ public sealed class ParallelMapTests
     [Fact(Timeout = Timeouts.Test)]
     public async Task ParallelMap_ReadsTheSourceOnlyAsFastAsResultsAreConsumed()
     {
-        // Degree 2: a queue of 4 and 4 + 2 results in the pool, plus the one input the reader holds.
+        // Degree 2, default capacity 256: at most 256 + 2 calls accepted and not yet read from the result stream, plus the
+        // chunk the producer holds (256) and the batch the reader holds (256) — an infinite source is still read lazily.
         int read = 0;
         IEnumerable<int> Source()
         {
@@ -59,8 +60,8 @@ public sealed class ParallelMapTests
             {
                 Assert.Equal(n, result);
                 n++;
-                Assert.True(Volatile.Read(ref read) <= n + 7, $"{read} read for {n} consumed");
-                if (n == 200)
+                Assert.True(Volatile.Read(ref read) <= n + 256 + 2 + 256 + 256 + 1, $"{read} read for {n} consumed");
+                if (n == 5_000)
                 {
                     break;
                 }
@@ -69,7 +70,7 @@ public sealed class ParallelMapTests
             return n;
         });
 
-        Assert.Equal(200, consumed);
+        Assert.Equal(5_000, consumed);
         Assert.True(Volatile.Read(ref read) <= 207);
     }
 

@@ -9,9 +9,10 @@ namespace Parallelize;
 /// </summary>
 /// <remarks>
 /// <para>Each enumeration runs its own <see cref="Parallelize{TIn, TOut}"/> with results not retained and a bounded
-/// queue (<see cref="ParallelizeOptions.BoundedCapacity"/>, by default twice the number of executors), so memory
-/// stays flat however long the source. The source is enumerated on one background thread (or, for an
-/// <see cref="IAsyncEnumerable{T}"/>, one asynchronous loop).</para>
+/// queue (<see cref="ParallelizeOptions.BoundedCapacity"/>, by default 256 or twice the number of executors, whichever is
+/// more), so memory stays flat however long the source. The source is enumerated on one background thread (or, for an
+/// <see cref="IAsyncEnumerable{T}"/>, one asynchronous loop) and handed to the pool in chunks, and results are read in
+/// batches, so the hand-off costs little per item while each input is still a call of its own.</para>
 /// <para>Faults are retried as the pool does (<see cref="ParallelizeOptions.MaxAttempts"/>); an input that fails for
 /// good ends the enumeration with a <see cref="ParallelizeException"/> carrying its exceptions — in call order at
 /// its place, unordered as soon as it is seen. An exception from the source ends it with that exception. Leaving
@@ -64,11 +65,10 @@ public static class ParallelMapExtensions
         Func<Parallelize<TIn, TOut>, CancellationToken, Task> produce = (pool, token) => Task.Factory.StartNew(
             () =>
             {
-                foreach (TIn input in source)
-                {
-                    token.ThrowIfCancellationRequested();
-                    pool.Invoke(input);
-                }
+                // In chunks, one hand-off each; blocked while the bounded queue is full, and refused once the map stops.
+                using CancellationTokenRegistration stop = token.UnsafeRegister(static state => ((Parallelize<TIn, TOut>)state!).Complete(), pool);
+                pool.InvokeMany(source);
+                token.ThrowIfCancellationRequested();
             },
             token,
             TaskCreationOptions.LongRunning,
@@ -120,9 +120,44 @@ public static class ParallelMapExtensions
         ArgumentNullException.ThrowIfNull(executors);
         Func<Parallelize<TIn, TOut>, CancellationToken, Task> produce = async (pool, token) =>
         {
-            await foreach (TIn input in source.WithCancellation(token).ConfigureAwait(false))
+            // In chunks, and whenever the source makes the producer wait, so a slow source's inputs never wait for a chunk to fill.
+            var chunk = new TIn[256];
+            int held = 0;
+            IAsyncEnumerator<TIn> reader = source.GetAsyncEnumerator(token);
+            await using (reader.ConfigureAwait(false))
             {
-                await pool.InvokeAsync(input, token).ConfigureAwait(false);
+                while (true)
+                {
+                    ValueTask<bool> next = reader.MoveNextAsync();
+                    if (!next.IsCompleted && held > 0)
+                    {
+                        await QueueAsync(held).ConfigureAwait(false);
+                        held = 0;
+                    }
+
+                    if (!await next.ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    chunk[held++] = reader.Current;
+                    if (held == chunk.Length)
+                    {
+                        await QueueAsync(held).ConfigureAwait(false);
+                        held = 0;
+                    }
+                }
+            }
+
+            await QueueAsync(held).ConfigureAwait(false);
+
+            async ValueTask QueueAsync(int count)
+            {
+                if (count > 0 && await pool.InvokeManyAsync(chunk.AsMemory(0, count), token).ConfigureAwait(false) < count)
+                {
+                    token.ThrowIfCancellationRequested();
+                    throw new InvalidOperationException("The map stopped taking inputs.");
+                }
             }
         };
         return MapAsync([.. executors], ordered, options, produce, cancellationToken);
@@ -140,7 +175,7 @@ public static class ParallelMapExtensions
         {
             RetainResults = false,
             OrderedResults = ordered,
-            BoundedCapacity = options.BoundedCapacity ?? Math.Max(1, 2 * executors.Count),
+            BoundedCapacity = options.BoundedCapacity ?? Math.Max(256, 2 * executors.Count),
         };
         var pool = new Parallelize<TIn, TOut>(executors, options);
         using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -148,17 +183,24 @@ public static class ParallelMapExtensions
         bool finished = false;
         try
         {
-            await foreach ((Completion<TIn, TOut> result, Failure<TIn>? failure) in pool.ReadStreamWithFailuresAsync(cancellationToken).ConfigureAwait(false))
+            // Results in batches, as they come: one hand-off per batch.
+            var batch = new List<Core.ResultSink<TIn, TOut>.Entry>(256);
+            while (await pool.ReadStreamBatchAsync(batch, 256, cancellationToken).ConfigureAwait(false))
             {
-                if (failure is not null)
+                for (int i = 0; i < batch.Count; i++)
                 {
-                    throw new ParallelizeException(
-                        $"An input failed {failure.Attempts} time(s), so the map cannot produce its result: {failure.Exceptions[^1].Message}",
-                        failure.Exceptions);
+                    if (batch[i].Failure is { } failure)
+                    {
+                        throw new ParallelizeException(
+                            $"An input failed {failure.Attempts} time(s), so the map cannot produce its result: {failure.Exceptions[^1].Message}",
+                            failure.Exceptions);
+                    }
+
+                    ThrowIfSourceFailed(producer);
+                    yield return batch[i].Output;
                 }
 
-                ThrowIfSourceFailed(producer);
-                yield return result.Output;
+                batch.Clear();
             }
 
             await producer.ConfigureAwait(false);

@@ -16,18 +16,28 @@ internal sealed class SyncSource<T>(IEnumerable<T> items) : PipelineSource
         return Task.Factory.StartNew(
             () =>
             {
+                T[] chunk = System.Buffers.ArrayPool<T>.Shared.Rent(IStageSink<T>.Batch);
+                int held = 0;
                 try
                 {
                     // Look at the stop before taking the next item: an item taken is always posted, and a sink that
-                    // refuses it reports it as aborted, so no item read from the source goes unaccounted for.
+                    // refuses it reports it as aborted, so no item read from the source goes unaccounted for. Items go
+                    // on in chunks, one hand-off each.
                     using IEnumerator<T> reader = items.GetEnumerator();
                     while (!stop.IsCancellationRequested && reader.MoveNext())
                     {
-                        sink.Post(reader.Current);
+                        chunk[held++] = reader.Current;
+                        if (held == chunk.Length)
+                        {
+                            sink.PostMany(chunk.AsSpan(0, held));
+                            held = 0;
+                        }
                     }
                 }
                 finally
                 {
+                    sink.PostMany(chunk.AsSpan(0, held));
+                    System.Buffers.ArrayPool<T>.Shared.Return(chunk, System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>());
                     sink.Complete();
                 }
             },
@@ -43,11 +53,36 @@ internal sealed class AsyncSource<T>(IAsyncEnumerable<T> items) : PipelineSource
     public override async Task FeedAsync(object first, CancellationToken stop)
     {
         var sink = (IStageSink<T>)first;
+        var chunk = new T[IStageSink<T>.Batch];
+        int held = 0;
         try
         {
-            await foreach (T item in items.WithCancellation(stop).ConfigureAwait(false))
+            // Items go on in chunks, and whenever the source makes the reader wait: a slow source's items never wait
+            // for the chunk to fill.
+            IAsyncEnumerator<T> reader = items.GetAsyncEnumerator(stop);
+            await using (reader.ConfigureAwait(false))
             {
-                await sink.PostAsync(item).ConfigureAwait(false);
+                while (true)
+                {
+                    ValueTask<bool> next = reader.MoveNextAsync();
+                    if (!next.IsCompleted && held > 0)
+                    {
+                        await sink.PostManyAsync(chunk.AsMemory(0, held)).ConfigureAwait(false);
+                        held = 0;
+                    }
+
+                    if (!await next.ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    chunk[held++] = reader.Current;
+                    if (held == chunk.Length)
+                    {
+                        await sink.PostManyAsync(chunk.AsMemory(0, held)).ConfigureAwait(false);
+                        held = 0;
+                    }
+                }
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -56,6 +91,7 @@ internal sealed class AsyncSource<T>(IAsyncEnumerable<T> items) : PipelineSource
         }
         finally
         {
+            await sink.PostManyAsync(chunk.AsMemory(0, held)).ConfigureAwait(false);
             sink.Complete();
         }
     }

@@ -4,16 +4,28 @@ namespace Parallelize.Pipelines;
 
 /// <summary>Where a stage (or the source) sends its items: the next stage's pool, or the final sequential stage.</summary>
 /// <remarks>
-/// A sink never throws because it is stopped: an item it can no longer take is recorded as aborted <em>by it</em>, so
-/// every item that left one stage is accounted for by the next.
+/// <para>A sink never throws because it is stopped: an item it can no longer take is recorded as aborted <em>by it</em>, so
+/// every item that left one stage is accounted for by the next.</para>
+/// <para>Items are handed on in batches (<see cref="PostMany"/>, <see cref="PostManyAsync"/>) of up to
+/// <see cref="Batch"/>: one acquisition of the next pool's queue per batch, so a hand-off costs little per item, while
+/// each item is still a call of its own — retried, failed and aborted alone.</para>
 /// </remarks>
-internal interface IStageSink<in T>
+internal interface IStageSink<T>
 {
+    /// <summary>The largest batch handed from one stage to the next.</summary>
+    const int Batch = 256;
+
     /// <summary>Sends one item, blocking while the sink is full.</summary>
     void Post(T item);
 
     /// <summary>Sends one item, waiting without a thread while the sink is full.</summary>
     ValueTask PostAsync(T item);
+
+    /// <summary>Sends items in order, blocking while the sink is full.</summary>
+    void PostMany(ReadOnlySpan<T> items);
+
+    /// <summary>Sends items in order, waiting without a thread while the sink is full.</summary>
+    ValueTask PostManyAsync(ReadOnlyMemory<T> items);
 
     /// <summary>Says that no more items will come.</summary>
     void Complete();
@@ -41,6 +53,8 @@ internal abstract class RunningStage(string name) : IAsyncDisposable
     protected long Completed => Interlocked.Read(ref _completed);
 
     protected void CountCompleted() => Interlocked.Increment(ref _completed);
+
+    protected void CountCompleted(int count) => Interlocked.Add(ref _completed, count);
 
     protected void Refuse(object? item)
     {
@@ -93,6 +107,42 @@ internal abstract class PoolStage<TIn, TPoolOut>(string name) : RunningStage(nam
         }
     }
 
+    public void PostMany(ReadOnlySpan<TIn> items)
+    {
+        int accepted;
+        try
+        {
+            accepted = Pool.InvokeMany(items);
+        }
+        catch (InvalidOperationException)
+        {
+            accepted = 0;
+        }
+
+        foreach (TIn item in items[accepted..])
+        {
+            Refuse(item);
+        }
+    }
+
+    public async ValueTask PostManyAsync(ReadOnlyMemory<TIn> items)
+    {
+        int accepted;
+        try
+        {
+            accepted = await Pool.InvokeManyAsync(items).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            accepted = 0;
+        }
+
+        for (int i = accepted; i < items.Length; i++)
+        {
+            Refuse(items.Span[i]);
+        }
+    }
+
     public void Complete() => Pool.Complete();
 
     public override async Task StopAsync() => _aborted = await Pool.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
@@ -123,14 +173,28 @@ internal sealed class MapStage<TIn, TOut> : PoolStage<TIn, TOut>
 
     private async Task ForwardAsync()
     {
+        var batch = new List<Core.ResultSink<TIn, TOut>.Entry>(IStageSink<TOut>.Batch);
+        var outputs = new TOut[IStageSink<TOut>.Batch];
         try
         {
-            await foreach ((Completion<TIn, TOut> result, Failure<TIn>? failure) in Pool.ReadStreamWithFailuresAsync(CancellationToken.None).ConfigureAwait(false))
+            // Results in batches, as they come: each batch is one hand-off to the next stage.
+            while (await Pool.ReadStreamBatchAsync(batch, IStageSink<TOut>.Batch, CancellationToken.None).ConfigureAwait(false))
             {
-                if (failure is null)
+                int count = 0;
+                foreach (Core.ResultSink<TIn, TOut>.Entry entry in batch)
                 {
-                    CountCompleted();
-                    await _next.PostAsync(result.Output).ConfigureAwait(false);
+                    if (entry.Failure is null)
+                    {
+                        outputs[count++] = entry.Output;
+                    }
+                }
+
+                batch.Clear();
+                CountCompleted(count);
+                await _next.PostManyAsync(outputs.AsMemory(0, count)).ConfigureAwait(false);
+                if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TOut>())
+                {
+                    Array.Clear(outputs, 0, count);
                 }
             }
         }
@@ -157,15 +221,40 @@ internal sealed class ManyStage<TIn, TOut> : PoolStage<TIn, long>
         _next = next;
         Func<TIn, CancellationToken, long> executor = (input, cancellationToken) =>
         {
+            // Outputs go on in batches of up to IStageSink.Batch, so a hand-off costs little per output while a large
+            // item is never held whole.
+            TOut[] buffer = System.Buffers.ArrayPool<TOut>.Shared.Rent(IStageSink<TOut>.Batch);
             long sent = 0;
-            foreach (TOut output in expand(input))
+            int held = 0;
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                _next.Post(output);
-                sent++;
-            }
+                foreach (TOut output in expand(input))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    buffer[held++] = output;
+                    if (held == IStageSink<TOut>.Batch)
+                    {
+                        _next.PostMany(buffer.AsSpan(0, held));
+                        sent += held;
+                        held = 0;
+                    }
+                }
 
-            return sent;
+                _next.PostMany(buffer.AsSpan(0, held));
+                sent += held;
+                held = 0;
+                return sent;
+            }
+            finally
+            {
+                // Outputs made before a fault are passed on: the next stage counts them (see the remarks).
+                if (held > 0)
+                {
+                    _next.PostMany(buffer.AsSpan(0, held));
+                }
+
+                System.Buffers.ArrayPool<TOut>.Shared.Return(buffer, System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TOut>());
+            }
         };
         Pool = new Parallelize<TIn, long>(executor, degreeOfParallelism, options);
         _draining = Task.Run(DrainAsync);
@@ -233,6 +322,26 @@ internal sealed class FinalStage<T> : RunningStage, IStageSink<T>
         catch (ChannelClosedException)
         {
             Refuse(item);
+        }
+    }
+
+    public void PostMany(ReadOnlySpan<T> items)
+    {
+        foreach (T item in items)
+        {
+            Post(item);
+        }
+    }
+
+    public async ValueTask PostManyAsync(ReadOnlyMemory<T> items)
+    {
+        for (int i = 0; i < items.Length; i++)
+        {
+            T item = items.Span[i];
+            if (!_buffer.Writer.TryWrite(item))
+            {
+                await PostAsync(item).ConfigureAwait(false);
+            }
         }
     }
 
