@@ -13,6 +13,7 @@ public sealed class IsolatedExecutorsTests : IsolationTest
         (Parallelize<Job, Reply> pool, IsolatedExecutors<Job, Reply> workers) = CreatePool(3);
         using var owned = pool;
         Job[] jobs = [.. Enumerable.Range(1, 300).Select(i => new Job(i))];
+        Assert.Equal(3, pool.Executors.Count); // waits until the three workers are up
 
         foreach (Job job in jobs)
         {
@@ -24,7 +25,7 @@ public sealed class IsolatedExecutorsTests : IsolationTest
         AssertConserved(jobs, pool, []);
         Assert.Equal(3, workers.ProcessesStarted);
         Assert.DoesNotContain(pool.Results, r => r.Pid == Environment.ProcessId);
-        Assert.Equal(3, pool.Results.Select(r => r.Pid).Distinct().Count());
+        Assert.Subset(workers.GetProcessIds().ToHashSet(), pool.Results.Select(r => r.Pid).ToHashSet());
         Assert.Equal(3, workers.GetProcessIds().Count);
     }
 
@@ -90,8 +91,9 @@ public sealed class IsolatedExecutorsTests : IsolationTest
         await pool.WaitAsync().WaitAsync(Timeouts.Hang);
 
         AssertConserved([new Job(1), new Job(2)], pool, []);
-        Assert.Equal(1, workers.Recycles);
+        Assert.InRange(workers.Recycles, 1, 2); // after each call whose check found it above the limit
         Assert.NotEqual(pool.Results[0].Pid, pool.Results[1].Pid);
+        Assert.Equal(0, workers.Crashes);
     }
 
     [Fact(Timeout = Timeouts.Test)]
