@@ -46,8 +46,9 @@ clock.Stop();
 foreach (Failure<int> failure in pool.Failures.OrderBy(f => f.Input))
 {
     var crash = (WorkerCrashedException)failure.Exceptions[^1];
-    string firstLine = crash.StandardErrorTail.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
-    Console.WriteLine($"input {failure.Input}: {failure.Attempts} attempts, worker killed by {crash.SignalName} (exit {crash.ExitCode}): {firstLine.Trim()}");
+    // The worker's last words: the runtime's report of a stack overflow, or the FailFast message.
+    string said = string.Join(" ", crash.StandardErrorTail.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(2));
+    Console.WriteLine($"input {failure.Input}: {failure.Attempts} attempts, worker killed by {crash.SignalName} (exit {crash.ExitCode}): {said}");
 }
 
 int accounted = pool.Results.Count + pool.Failures.Count + aborted.Count;
