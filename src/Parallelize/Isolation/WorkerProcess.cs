@@ -557,7 +557,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     {
         public long Id { get; } = id;
 
-        public TaskCompletionSource<WorkerReply> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<WorkerReply> Reply { get; } = new(TaskCreationOptions.None);
 
         public ITimer? Timer { get; set; }
 
