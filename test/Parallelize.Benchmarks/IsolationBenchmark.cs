@@ -30,9 +30,13 @@ internal static class IsolationBenchmark
         Console.WriteLine($"one call alone (Invoke, then Wait), median: isolated {loneIsolated:0.0} µs, in-process {loneInProcess:0.0} µs; overhead {loneIsolated - loneInProcess:0.0} µs");
 
         int spinCalls = Math.Max(200, calls / 20);
-        double one = Median(repeats, () => Elapsed(1, spinCalls));
-        double two = Median(repeats, () => Elapsed(2, spinCalls));
+        double one = Median(repeats, () => Elapsed<SpinMillisecond>(1, spinCalls));
+        double two = Median(repeats, () => Elapsed<SpinMillisecond>(2, spinCalls));
         Console.WriteLine($"1 ms of CPU a call, {spinCalls} calls: 1 worker {one:0} ms, 2 workers {two:0} ms; speedup {one / two:0.00}× (target ≥ 1.8×)");
+
+        double oneSleeping = Median(repeats, () => Elapsed<SleepMillisecond>(1, spinCalls));
+        double twoSleeping = Median(repeats, () => Elapsed<SleepMillisecond>(2, spinCalls));
+        Console.WriteLine($"1 ms asleep a call (blocking, no CPU), {spinCalls} calls: 1 worker {oneSleeping:0} ms, 2 workers {twoSleeping:0} ms; speedup {oneSleeping / twoSleeping:0.00}×");
 
         double oneLocal = Median(repeats, () => ElapsedLocal(1, spinCalls));
         double twoLocal = Median(repeats, () => ElapsedLocal(2, spinCalls));
@@ -80,9 +84,10 @@ internal static class IsolationBenchmark
         }
     }
 
-    private static double Elapsed(int workers, int calls)
+    private static double Elapsed<TExecutor>(int workers, int calls)
+        where TExecutor : class, IExecutor<long, long>, new()
     {
-        using var pool = new Parallelize<long, long>(Isolated.Create<SpinMillisecond, long, long>(workers));
+        using var pool = new Parallelize<long, long>(Isolated.Create<TExecutor, long, long>(workers));
         _ = pool.Executors;
         var clock = Stopwatch.StartNew();
         for (long i = 0; i < calls; i++)
@@ -160,4 +165,14 @@ public sealed class SpinMillisecondAsync : IAsyncExecutor<long, long>
     private readonly SpinMillisecond _spin = new();
 
     public ValueTask<long> ExecuteAsync(long input, CancellationToken cancellationToken) => ValueTask.FromResult(_spin.Execute(input, cancellationToken));
+}
+
+/// <summary>Blocks for one millisecond without using the CPU, as a call waiting on I/O would.</summary>
+public sealed class SleepMillisecond : IExecutor<long, long>
+{
+    public long Execute(long input, CancellationToken cancellationToken)
+    {
+        Thread.Sleep(1);
+        return input;
+    }
 }

@@ -27,8 +27,14 @@ internal readonly record struct WorkerReply(FrameKind Kind, byte[] Payload, Work
 /// asynchronous reads would hold a thread-pool thread per worker. Callers send from any thread.</para>
 /// <para><b>Locks.</b> <c>_lock</c> guards <c>_pending</c>, <c>_exit</c> and <c>_killReason</c>; <c>_writeLock</c>
 /// serializes writes to the worker's input; <c>_tailLock</c> guards the standard error tail. None is taken inside
-/// another, and no user code runs under any: replies complete <see cref="TaskCompletionSource{TResult}"/>s created
-/// with <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>, after the lock is released.</para>
+/// another, and nothing is completed under any of them.</para>
+/// <para><b>Continuations.</b> A call's reply completes its task on the reader thread, and its continuation — the
+/// isolated executor returning to the pool, whose worker loop then sends the next call — runs there too
+/// (<see cref="TaskCreationOptions.None"/>, the one deliberate exception to running continuations asynchronously).
+/// That saves a thread hop per call; on a machine whose cores are busy each hop waits for the scheduler. It is safe
+/// because nothing on that path blocks on this worker: the pool's loop awaits (it never waits synchronously), and a
+/// continuation that awaits this process's loss returns to the reader first. <see cref="Lost"/> and the hello run
+/// their continuations asynchronously.</para>
 /// <para><b>Loss.</b> The protocol stream ends only when the worker process is gone (the worker moves it to a
 /// descriptor its own children do not inherit), so its end is the signal: the reader waits for the exit code,
 /// completes every outstanding call as lost, completes <see cref="Lost"/>, and kills what is left of the worker's
