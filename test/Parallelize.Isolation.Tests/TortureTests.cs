@@ -11,6 +11,7 @@ namespace Parallelize.Isolation.Tests;
 /// intervals. No input may be lost or counted twice. The default run is 16 workers, 20,000 inputs and a kill about
 /// every 50 ms; <c>PARALLELIZE_TORTURE=long</c> runs 200 workers and 1,000,000 inputs.
 /// </summary>
+[Collection(nameof(TortureTests))]
 public sealed class TortureTests(ITestOutputHelper output) : IsolationTest
 {
     [Fact(Timeout = 30 * 60_000)]
@@ -22,7 +23,10 @@ public sealed class TortureTests(ITestOutputHelper output) : IsolationTest
         int inputs = longRun ? 1_000_000 : 20_000;
         int seed = int.TryParse(Environment.GetEnvironmentVariable("PARALLELIZE_TORTURE_SEED"), out int s) ? s : Random.Shared.Next();
         var random = new Random(seed);
-        IsolatedExecutors<Job, Reply> workers = Isolated.Create<ScriptedExecutor, Job, Reply>(workerCount);
+        // Source-generated codecs: a worker that needs no JSON reflection starts faster, and this test starts many.
+        IsolatedExecutors<Job, Reply> workers = Isolated.Create<ScriptedExecutor, Job, Reply>(
+            workerCount,
+            new IsolationOptions { Codecs = new JsonWireCodecProvider<TestJsonContext>(), StartTimeout = TimeSpan.FromMinutes(2) });
         using var pool = new Parallelize<Job, Reply>(
             workers,
             new ParallelizeOptions { MaxAttempts = 3, MaxRestarts = 1_000_000, RestartBackoff = TimeSpan.FromMilliseconds(1), MaxRestartBackoff = TimeSpan.FromMilliseconds(50) });
@@ -73,3 +77,7 @@ public sealed class TortureTests(ITestOutputHelper output) : IsolationTest
         Assert.True(kills > 0, "the killer killed");
     }
 }
+
+/// <summary>The torture test runs alone: it loads the machine, and other tests' processes would slow it down.</summary>
+[CollectionDefinition(nameof(TortureTests), DisableParallelization = true)]
+public sealed class TortureTestsDefinition;
