@@ -90,28 +90,27 @@ public sealed class IsolatedExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, T
         WorkerProcess worker;
         try
         {
-            worker = await WorkerProcess.StartAsync(Launch, Options, cancellationToken).ConfigureAwait(false);
+            worker = await WorkerProcess.StartAsync(Launch, Options, cancellationToken, OnLostCallback).ConfigureAwait(false);
         }
-        catch (WorkerCrashedException)
+        catch (WorkerCrashedException crash)
         {
+            // A process lost before it said hello was counted by the callback; one that never started was not.
             Interlocked.Increment(ref _started);
-            Interlocked.Increment(ref _crashes);
+            if (crash.Reason == WorkerExitReason.StartFailed)
+            {
+                Interlocked.Increment(ref _crashes);
+            }
+
             throw;
         }
 
         Interlocked.Increment(ref _started);
         _live.TryAdd(worker, 0);
-        _ = worker.Lost.ContinueWith(
-            static (lost, state) =>
-            {
-                var (set, worker) = ((IsolatedExecutors<TIn, TOut>, WorkerProcess))state!;
-                set._live.TryRemove(worker, out _);
-                set.OnLost(lost.Result);
-            },
-            (this, worker),
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+        if (worker.IsLost)
+        {
+            _live.TryRemove(worker, out _);
+        }
+
         return worker;
     }
 
@@ -152,8 +151,9 @@ public sealed class IsolatedExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, T
 
     internal void OnRecycle() => Interlocked.Increment(ref _recycles);
 
-    private void OnLost(WorkerExit exit)
+    private void OnLostCallback(WorkerProcess worker, WorkerExit exit)
     {
+        _live.TryRemove(worker, out _);
         if (exit.Reason == WorkerExitReason.Shutdown)
         {
             return;

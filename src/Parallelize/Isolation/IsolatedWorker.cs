@@ -20,6 +20,8 @@ namespace Parallelize.Isolation;
 /// group, itself and its children with it.</para>
 /// <para>Put the line before anything that could be slow or have side effects: everything before it runs in every
 /// worker too.</para>
+/// <para>On Windows the protocol stays on standard input and output (no descriptors are moved and there are no process
+/// groups), so there a worker must not write to standard output, and its children are not killed with it.</para>
 /// </remarks>
 public static class IsolatedWorker
 {

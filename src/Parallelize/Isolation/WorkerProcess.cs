@@ -69,8 +69,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private long _nextId;
     private int _disposed;
 
-    private WorkerProcess(Process process, IsolationOptions options)
+    private readonly Action<WorkerProcess, WorkerExit>? _onLost;
+
+    private WorkerProcess(Process process, IsolationOptions options, Action<WorkerProcess, WorkerExit>? onLost)
     {
+        _onLost = onLost;
         _process = process;
         _options = options;
         _input = process.StandardInput.BaseStream;
@@ -106,7 +109,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <summary>Starts a worker process and waits until it has said hello.</summary>
     /// <exception cref="WorkerCrashedException">The process could not be started, died, or did not say hello within <see cref="IsolationOptions.StartTimeout"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the process was killed.</exception>
-    public static async Task<WorkerProcess> StartAsync(WorkerLaunch launch, IsolationOptions options, CancellationToken cancellationToken)
+    /// <param name="launch">How to start the worker.</param>
+    /// <param name="options">The options.</param>
+    /// <param name="cancellationToken">Cancels the start; the process is then killed.</param>
+    /// <param name="onLost">Called once when the process is lost, before any outstanding call learns of it (for counting; it must not block).</param>
+    public static async Task<WorkerProcess> StartAsync(WorkerLaunch launch, IsolationOptions options, CancellationToken cancellationToken, Action<WorkerProcess, WorkerExit>? onLost = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var process = new Process { StartInfo = launch.CreateStartInfo(options) };
@@ -120,7 +127,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             throw new WorkerCrashedException(new WorkerExit(0, null, WorkerExitReason.StartFailed, ex.Message), $"({launch.FileName})", ex);
         }
 
-        var worker = new WorkerProcess(process, options);
+        var worker = new WorkerProcess(process, options, onLost);
         worker.StartThreads();
         Task hello = worker._hello.Task;
         Task<WorkerExit> lost = worker._lost.Task;
@@ -487,6 +494,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             _pending.Clear();
         }
 
+        _onLost?.Invoke(this, exit);
         var lost = new WorkerReply(default, [], exit);
         foreach (Pending pending in outstanding)
         {
