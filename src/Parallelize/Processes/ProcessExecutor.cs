@@ -27,9 +27,10 @@ namespace Parallelize;
 /// process group of its own (<see cref="ProcessExecutorOptions.NewProcessGroup"/>), a terminal's Ctrl-C does not
 /// reach the program: the pool's stop decides, so a Ctrl-C ends runs as aborted inputs, never as failed runs with
 /// exit code 130;</description></item>
-/// <item><description>the process cannot be started (no such program, no such working directory): the exception is an
-/// executor fault, so the restart policy applies, and a pool whose every start fails is faulted rather than
-/// running every input to no purpose.</description></item>
+/// <item><description>the process cannot be started (no such program, no such working directory): an
+/// <see cref="ExecutorLostException"/> wrapping the system's error, so the input is not charged an attempt, the executor
+/// is blamed under the restart policy, and a pool whose every start fails is faulted rather than running every input to
+/// no purpose.</description></item>
 /// </list>
 /// <para>A run ends when the process has exited and its output has ended: a background child that keeps the output
 /// open keeps the run going until it exits or the timeout ends it. Output can be captured (the default), streamed line
@@ -147,14 +148,23 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
     /// <exception cref="ArgumentNullException"><paramref name="input"/> is <see langword="null"/>.</exception>
     /// <exception cref="RetryException">The run failed and <see cref="ProcessExecutorOptions.OnFailure"/> is <see cref="ProcessFailureHandling.Fail"/>; its inner exception is the <see cref="ProcessFailedException"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the process was killed.</exception>
-    /// <exception cref="System.ComponentModel.Win32Exception">The process could not be started.</exception>
+    /// <exception cref="ExecutorLostException">The process could not be started; its inner exception says why.</exception>
     public async ValueTask<ProcessResult> ExecuteAsync(ProcessRequest input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         cancellationToken.ThrowIfCancellationRequested();
 
         bool ownGroup = Options.NewProcessGroup && ProgramPath.SetSidPath is not null;
-        ProcessStartInfo start = CreateStartInfo(input, ownGroup);
+        ProcessStartInfo start;
+        try
+        {
+            start = CreateStartInfo(input, ownGroup);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw CouldNotStart(ex); // the program was looked up for setsid, and is missing
+        }
+
         var output = new StringBuilder();
         var error = new StringBuilder();
         using var process = new Process { StartInfo = start };
@@ -166,7 +176,15 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
         // the kill still keeps open.
         using var abandon = new CancellationTokenSource();
         long started = clock.GetTimestamp();
-        process.Start();
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw CouldNotStart(ex);
+        }
+
         using var termination = new ProcessTermination(process, ownGroup, Options.TerminationGracePeriod, clock);
 
         // Terminated inside the pool's Stop, as it cancels the token: SIGTERM at once, SIGKILL after the grace period
@@ -247,6 +265,14 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
 
         return result;
     }
+
+    /// <summary>
+    /// The program (or the working directory) is missing: the executor's fault, not the input's. The pool blames and
+    /// restarts the executor and retires it when it keeps failing, so a pool whose every start fails faults instead of
+    /// running every input to no purpose.
+    /// </summary>
+    private ExecutorLostException CouldNotStart(System.ComponentModel.Win32Exception ex) =>
+        new($"{FileName} could not be started: {ex.Message}", ex);
 
     /// <summary>The program's own arguments: without the <c>setsid</c> wrapper's first one (the program).</summary>
     private static string[] Arguments(ProcessStartInfo start, bool ownGroup) => [.. start.ArgumentList.Skip(ownGroup ? 1 : 0)];
