@@ -17,8 +17,8 @@ namespace Parallelize.Isolation;
 /// encoded like an input. A lambda that captures variables is refused, since its variables do not exist in the
 /// worker.</para>
 /// <para>What a crash costs: the input that was running uses one of its attempts (<see cref="ParallelizeOptions.MaxAttempts"/>),
-/// and ends in <c>Failures</c> with a <see cref="WorkerCrashedException"/> once they are used up; the executor is
-/// restarted in a new process under the pool's restart policy. Execution is at-least-once (a killed call may have had
+/// and ends in <c>Failures</c> with a <see cref="WorkerCrashedException"/> once they are used up; the executor gets a
+/// new worker process before its next call. Execution is at-least-once (a killed call may have had
 /// side effects, and runs again), accounting exactly-once.</para>
 /// <example>
 /// <code>

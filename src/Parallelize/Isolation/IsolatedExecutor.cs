@@ -8,10 +8,12 @@ namespace Parallelize.Isolation;
 /// </summary>
 /// <remarks>
 /// <para>How a call ends: a result is returned; an exception thrown in the worker is thrown as a
-/// <see cref="RemoteExecutorException"/> (the pool restarts the executor: its instance is created again in the same
+/// <see cref="RemoteExecutorException"/> (if the pool restarts the executor, its instance is created again in the same
 /// process); a <see cref="RetryException"/> in the worker is thrown as one here (no restart); the worker lost during
-/// the call is a <see cref="WorkerCrashedException"/> (the pool restarts the executor in a new process); a call the
-/// pool cancelled ends with <see cref="OperationCanceledException"/> (an abort).</para>
+/// the call is a <see cref="WorkerCrashedException"/>, which uses an attempt of the input (a new process is started
+/// before the next call, or by the pool's restart); a call the pool cancelled ends with
+/// <see cref="OperationCanceledException"/> (an abort); no worker to be had at all is an
+/// <see cref="ExecutorLostException"/>, which costs the input nothing.</para>
 /// <para>A worker found dead before a call is sent (it died between calls) is replaced first, so that no input is
 /// blamed for a death it did not see; a worker due for recycling is replaced after its call.</para>
 /// <para>The pool calls one executor from one call at a time, so the fields are not shared between threads, except
@@ -156,9 +158,18 @@ internal sealed class IsolatedExecutor<TIn, TOut> : IAsyncExecutor<TIn, TOut>, I
             }
         }
 
-        // The worker died between calls (or its replacement failed to start): not this input's doing.
+        // The worker died between calls (or its replacement failed to start): not this input's doing. If no worker can
+        // be had now, the executor is lost: the input goes back without using an attempt, and the pool restarts it.
         await old.DisposeAsync().ConfigureAwait(false);
-        _worker = await _slot.StartReadyAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _worker = await _slot.StartReadyAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WorkerCrashedException or RemoteExecutorException)
+        {
+            throw new ExecutorLostException($"The isolated executor could not start a new worker process: {ex.Message}", ex);
+        }
+
         return _worker;
     }
 

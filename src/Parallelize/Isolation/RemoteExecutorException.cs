@@ -5,8 +5,8 @@ namespace Parallelize.Isolation;
 /// the remote exception's type name, message and stack trace. The worker process stays up.
 /// </summary>
 /// <remarks>
-/// The pool treats it like any executor exception: the input uses an attempt and the executor is restarted — its
-/// instance is created again inside the same worker process, which is not started anew.
+/// The pool treats it like any executor exception, under its fault model: the input uses an attempt, and when the pool
+/// restarts the executor its instance is created again inside the same worker process, which is not started anew.
 /// </remarks>
 public sealed class RemoteExecutorException : Exception
 {
