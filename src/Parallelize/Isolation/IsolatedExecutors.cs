@@ -12,8 +12,9 @@ namespace Parallelize.Isolation;
 /// <typeparam name="TIn">The type of the inputs.</typeparam>
 /// <typeparam name="TOut">The type of the results.</typeparam>
 /// <remarks>
-/// <para>The executors are deferred: the pool starts their worker processes inside itself, all at the same time, and
-/// starts one again when its worker is lost. Execution is at-least-once — a call whose worker was killed may have had
+/// <para>The pool starts their worker processes inside itself, all at the same time, and starts one again when its
+/// worker is lost; each executor keeps up to <see cref="IsolationOptions.MaxCallsInFlight"/> calls in its worker at
+/// once, so that the worker never waits for this process between calls. Execution is at-least-once — a call whose worker was killed may have had
 /// side effects before it died, and is run again — while the pool's accounting stays exactly-once: every input ends
 /// in exactly one of <c>Results</c>, <c>Failures</c> or the list <c>Stop</c> returns.</para>
 /// <para>The counters are thread-safe and may be read at any time.</para>
@@ -38,8 +39,8 @@ public sealed class IsolatedExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, T
         _executors = new Executor<TIn, TOut>[count];
         for (int i = 0; i < count; i++)
         {
-            var slot = new IsolatedSlot<TIn, TOut>(this);
-            _executors[i] = Deferred.Create<TIn, TOut>(slot.CreateExecutorAsync);
+            var factory = new IsolatedExecutorFactory<TIn, TOut>(this);
+            _executors[i] = Executor<TIn, TOut>.InSlot(factory.CreateSlotAsync);
         }
     }
 

@@ -19,6 +19,7 @@ public sealed record IsolationOptions
     private readonly long? _maxMemory;
     private readonly int? _maxCrashesPerInput;
     private readonly int _standardErrorTailSize = 4096;
+    private readonly int _maxCallsInFlight = 8;
     private readonly TimeProvider _timeProvider = TimeProvider.System;
 
     /// <summary>Gets the program the worker processes run: an assembly whose <c>Main</c> calls <see cref="IsolatedWorker.RunIfWorker"/> first.</summary>
@@ -140,6 +141,22 @@ public sealed record IsolationOptions
         init => _maxCrashesPerInput = value is null or >= 1
             ? value
             : throw new ArgumentOutOfRangeException(nameof(MaxCrashesPerInput), value, "MaxCrashesPerInput must be at least 1, or null.");
+    }
+
+    /// <summary>
+    /// Gets how many calls one worker may hold at once: the pool sends them together and the worker runs them one after
+    /// another, so that it never waits for this process between two calls. When the worker dies, the call it was
+    /// running is blamed and the others, which it never started, go back to the queue at no cost. The pool's leases
+    /// adapt to the calls' duration, so slow calls go one at a time whatever this says.
+    /// </summary>
+    /// <value>From 1 (one call at a time) to 256. The default is 8.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1 or more than 256.</exception>
+    public int MaxCallsInFlight
+    {
+        get => _maxCallsInFlight;
+        init => _maxCallsInFlight = value is >= 1 and <= 256
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(MaxCallsInFlight), value, "MaxCallsInFlight must be between 1 and 256.");
     }
 
     /// <summary>Gets environment variables to set (or, with a <see langword="null"/> value, to remove) in worker processes, over this process's environment.</summary>

@@ -1,16 +1,16 @@
 namespace Parallelize.Isolation;
 
 /// <summary>
-/// One isolated executor as the pool sees it (one deferred factory): creates an <see cref="IsolatedExecutor{TIn, TOut}"/>
+/// One isolated executor as the pool sees it (its slot factory): creates an <see cref="IsolatedExecutorSlot{TIn, TOut}"/>
 /// each time the pool (re)creates the executor, and keeps a worker process alive across a restart that was not the
 /// process's fault (the executor threw), so that only the executor instance inside it is created again.
 /// </summary>
 /// <remarks>
 /// <c>_lock</c> guards <c>_spare</c>, <c>_spareTimer</c> and <c>_stop</c>. The pool calls the factory and disposes
-/// executors from its worker, one at a time per slot, but the stop callback and the spare's timer run on other
+/// slots from its runner, one at a time per executor, but the stop callback and the spare's timer run on other
 /// threads. No user code runs here.
 /// </remarks>
-internal sealed class IsolatedSlot<TIn, TOut>
+internal sealed class IsolatedExecutorFactory<TIn, TOut>
 {
     /// <summary>How long a worker kept for a restart waits for the pool to create its executor again before it is shut down.</summary>
     private static readonly TimeSpan SpareLifetime = TimeSpan.FromSeconds(10);
@@ -22,7 +22,7 @@ internal sealed class IsolatedSlot<TIn, TOut>
     private CancellationToken _stop;
     private bool _stopRegistered;
 
-    public IsolatedSlot(IsolatedExecutors<TIn, TOut> set)
+    public IsolatedExecutorFactory(IsolatedExecutors<TIn, TOut> set)
     {
         _set = set;
     }
@@ -41,8 +41,8 @@ internal sealed class IsolatedSlot<TIn, TOut>
         }
     }
 
-    /// <summary>The deferred factory: a worker (the spare, or a new one) with its executor created.</summary>
-    public async ValueTask<IAsyncExecutor<TIn, TOut>> CreateExecutorAsync(CancellationToken stop)
+    /// <summary>The slot factory: a worker (the spare, or a new one) with its executor created.</summary>
+    public async ValueTask<Core.IExecutorSlot<TIn, TOut>> CreateSlotAsync(int index, CancellationToken stop)
     {
         RegisterStop(stop);
         WorkerProcess? worker = TakeSpare();
@@ -57,10 +57,10 @@ internal sealed class IsolatedSlot<TIn, TOut>
         }
 
         await CreateOnAsync(worker, stop).ConfigureAwait(false);
-        return new IsolatedExecutor<TIn, TOut>(this, worker);
+        return new IsolatedExecutorSlot<TIn, TOut>(this, worker);
     }
 
-    /// <summary>Starts a worker and creates its executor, for an executor that replaces its worker between calls.</summary>
+    /// <summary>Starts a worker and creates its executor, for a slot that replaces its worker between leases.</summary>
     public async Task<WorkerProcess> StartReadyAsync(CancellationToken cancellationToken)
     {
         WorkerProcess worker = await _set.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -75,7 +75,7 @@ internal sealed class IsolatedSlot<TIn, TOut>
         ITimer timer = _set.Options.TimeProvider.CreateTimer(
             static state =>
             {
-                var (slot, worker) = ((IsolatedSlot<TIn, TOut>, WorkerProcess))state!;
+                var (slot, worker) = ((IsolatedExecutorFactory<TIn, TOut>, WorkerProcess))state!;
                 slot.DropSpare(worker);
             },
             (this, worker),
@@ -167,7 +167,7 @@ internal sealed class IsolatedSlot<TIn, TOut>
         stop.UnsafeRegister(
             static state =>
             {
-                var slot = (IsolatedSlot<TIn, TOut>)state!;
+                var slot = (IsolatedExecutorFactory<TIn, TOut>)state!;
                 WorkerProcess? spare = slot.TakeSpare();
                 if (spare is not null)
                 {
