@@ -203,8 +203,27 @@ public sealed class IsolatedExecutorsTests : IsolationTest
         Assert.Throws<ArgumentOutOfRangeException>(() => new IsolationOptions { MaxMemory = 0 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new IsolationOptions { MaxCrashesPerInput = 0 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new IsolationOptions { StandardErrorTailSize = -1 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new IsolationOptions { MaxCallsInFlight = 0 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new IsolationOptions { MaxCallsInFlight = 257 });
         Assert.Throws<ArgumentNullException>(() => new IsolationOptions { TimeProvider = null! });
         Assert.Throws<ArgumentException>(() => new IsolationOptions { Codecs = new PrivateCodecs(0) });
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task MaxCallsInFlightOne_CallsStillAllEndInResults()
+    {
+        (Parallelize<Job, Reply> pool, _) = CreatePool(2, new IsolationOptions { MaxCallsInFlight = 1 });
+        using var owned = pool;
+        Job[] jobs = [.. Enumerable.Range(1, 100).Select(i => new Job(i))];
+
+        foreach (Job job in jobs)
+        {
+            pool.Invoke(job);
+        }
+
+        await pool.WaitAsync().WaitAsync(Timeouts.Hang);
+
+        AssertConserved(jobs, pool, []);
     }
 
     [Fact]
