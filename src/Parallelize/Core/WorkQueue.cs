@@ -43,7 +43,8 @@ namespace Parallelize.Core;
 /// it was (see <see cref="CallHistory"/>). Retries hold no place.</para>
 /// <para><b>Pause.</b> While <c>_paused</c> (an outage, see <c>OutageDetector</c>), runners take nothing and
 /// producers wake nobody; <see cref="AllowProbe"/> lets exactly one call through at a time, to see whether the
-/// outage is over, and <see cref="Resume"/> wakes as many idle runners as there are calls.</para>
+/// outage is over — a new call rather than a retry when there is one — and <see cref="Resume"/> wakes as many idle
+/// runners as there are calls.</para>
 /// <para><b>In flight.</b> <c>_inFlight</c> counts calls taken from the queue and not yet settled: in leases, or
 /// waiting in the retry scheduler for their next attempt. It rises only under the lock and only while open, so after
 /// <see cref="Close"/> it only falls. It falls in <see cref="Settled"/>, called by whoever owns calls once each of them
@@ -74,6 +75,7 @@ internal sealed class WorkQueue<TIn>
     private int _probes;
     private PaddedInt32 _closed;
     private int _inFlight;
+    private long _requeues;
     private int _liveTakers = int.MaxValue;
     private int _retryCount;
     private int _pausedFlag;
@@ -110,6 +112,9 @@ internal sealed class WorkQueue<TIn>
 
     /// <summary>Gets the number of calls accepted so far.</summary>
     public long Accepted => Interlocked.Read(ref _sequence);
+
+    /// <summary>Gets a number that changes whenever calls come in or may be taken again (new calls, calls queued again, a resume or a probe), for an idle runner to tell whether anything is new.</summary>
+    public long Pushes => Interlocked.Read(ref _sequence) + Interlocked.Read(ref _requeues);
 
     /// <summary>Queues a new call, waking an idle worker if needed. On a bounded queue the caller must hold a place (see <see cref="WaitForRoom"/>).</summary>
     /// <param name="input">The input.</param>
@@ -234,6 +239,7 @@ internal sealed class WorkQueue<TIn>
                 return false;
             }
 
+            Interlocked.Increment(ref _requeues);
             if (atFront)
             {
                 for (int i = calls.Length - 1; i >= 0; i--)
@@ -256,21 +262,71 @@ internal sealed class WorkQueue<TIn>
         return true;
     }
 
-    /// <summary>Sets how many runners can take calls; a retry kept firmly from one runner is given to it after all when it is the last.</summary>
-    /// <param name="count">The number of live runners.</param>
+    /// <summary>Sets how many runners can take calls, before any runs; a retry kept firmly from one runner is given to it after all when it is the last.</summary>
+    /// <param name="count">The number of runners.</param>
     public void SetLiveTakers(int count)
+    {
+        lock (_lock)
+        {
+            _liveTakers = count;
+        }
+    }
+
+    /// <summary>A runner retired: one runner fewer can take calls.</summary>
+    public void TakerRetired()
     {
         IWorkTaker<TIn>? wake = null;
         lock (_lock)
         {
-            _liveTakers = count;
+            _liveTakers--;
+            Interlocked.Increment(ref _requeues);
 
-            // A retry kept from the last live runner is now its to take: make sure it looks.
-            if (count <= 1 && _retries.Count > 0 && _idle.TryPop(out IWorkTaker<TIn>? taker))
+            // A retry kept from the runner that retired, or kept from the last live runner, which may now take it: make
+            // sure an idle runner looks.
+            if (_retries.Count > 0 && _idle.TryPop(out IWorkTaker<TIn>? taker))
             {
                 Interlocked.Increment(ref _searching);
                 wake = taker;
             }
+        }
+
+        wake?.Signal.Release();
+    }
+
+    /// <summary>Gives back, for an outage, the last attempt of each retry waiting in line whose last counted failure is at or after outcome <paramref name="from"/>; the queue owns these calls.</summary>
+    /// <returns>How many attempts were given back.</returns>
+    public int Refund(long from, CallHistories histories)
+    {
+        int refunded = 0;
+        lock (_lock)
+        {
+            foreach ((QueuedCall<TIn> call, _, _) in _retries)
+            {
+                if (histories.Find(call.Sequence) is { LastCountedOutcome: > 0 } record && record.LastCountedOutcome >= from)
+                {
+                    record.Counted--;
+                    record.LastCountedOutcome = 0;
+                    refunded++;
+                }
+            }
+        }
+
+        return refunded;
+    }
+
+    /// <summary>A runner leaves for good (retired) without taking what it may have been woken for: wakes the next idle runner instead.</summary>
+    /// <param name="searching">The runner is counted as searching (it was woken) and leaves that count now.</param>
+    public void Leave(bool searching)
+    {
+        IWorkTaker<TIn>? wake;
+        lock (_lock)
+        {
+            if (searching)
+            {
+                Interlocked.Decrement(ref _searching);
+            }
+
+            wake = WakeOneIfNeeded();
         }
 
         wake?.Signal.Release();
@@ -292,6 +348,7 @@ internal sealed class WorkQueue<TIn>
             }
 
             _retries.Enqueue((call, avoid, firmly));
+            Interlocked.Increment(ref _requeues);
             Volatile.Write(ref _retryCount, _retries.Count);
             wake = WakeOneIfNeeded();
         }
@@ -323,6 +380,7 @@ internal sealed class WorkQueue<TIn>
             }
 
             _probes = 1;
+            Interlocked.Increment(ref _requeues);
             if (Volatile.Read(ref _searching) == 0 && _count + _retries.Count > 0 && _idle.TryPop(out IWorkTaker<TIn>? taker))
             {
                 Interlocked.Increment(ref _searching);
@@ -347,6 +405,7 @@ internal sealed class WorkQueue<TIn>
             _paused = false;
             _probes = 0;
             Volatile.Write(ref _pausedFlag, 0);
+            Interlocked.Increment(ref _requeues);
             while (WakeOneIfNeeded() is { } taker)
             {
                 (wake ??= []).Add(taker);
@@ -428,8 +487,10 @@ internal sealed class WorkQueue<TIn>
                     want = Math.Max(1, Math.Min(want, (available + _idle.Count) / (_idle.Count + 1)));
                 }
 
-                // A probe takes whatever is first: holding it back for another runner could leave the outage unprobed.
-                taken = TakeRetries(taker, batch, want, avoidance: !probe);
+                // A probe is a new call when there is one: retries may be bad inputs, which fail whatever the service
+                // does; and it is taken whoever asks, since holding it back for another runner could leave the outage
+                // unprobed.
+                taken = probe && _count > 0 ? 0 : TakeRetries(taker, batch, want, avoidance: !probe);
                 for (int i = taken; i < want && _count > 0; i++)
                 {
                     ref QueuedCall<TIn> slot = ref _ring[_head];
@@ -440,11 +501,16 @@ internal sealed class WorkQueue<TIn>
                     }
 
                     batch[i] = slot;
-                    if (RuntimeHelpers.IsReferenceOrContainsReferences<QueuedCall<TIn>>())
+                    if (RuntimeHelpers.IsReferenceOrContainsReferences<TIn>())
                     {
-                        // Let the GC have the input and the context; a value-type input is left as it is, so the
-                        // producer's next write to this slot does not have to fetch a line this runner dirtied.
+                        // Let the GC have the input and the context.
                         slot = default;
+                    }
+                    else if (slot.Context is not null)
+                    {
+                        // A value-type input is left as it is, and so is a slot without a context (nearly all), so the
+                        // producer's next write to this slot does not have to fetch a line this runner dirtied.
+                        slot.Context = null;
                     }
 
                     _head = (_head + 1) & (_ring.Length - 1);
@@ -576,7 +642,7 @@ internal sealed class WorkQueue<TIn>
     /// <summary>Under the lock: pops an idle worker to wake if there are more queued calls than searching workers.</summary>
     private IWorkTaker<TIn>? WakeOneIfNeeded()
     {
-        if (!_paused && _count + _retries.Count > Volatile.Read(ref _searching) && _idle.TryPop(out IWorkTaker<TIn>? taker))
+        if ((!_paused || _probes > 0) && _count + _retries.Count > Volatile.Read(ref _searching) && _idle.TryPop(out IWorkTaker<TIn>? taker))
         {
             Interlocked.Increment(ref _searching);
             return taker;
