@@ -53,7 +53,7 @@ internal sealed class IsolatedExecutorSlot<TIn, TOut> : IExecutorSlot<TIn, TOut>
 
     public Task<Exception> Lost => _lost.Task;
 
-    public async ValueTask RunAsync(CallLease<TIn, TOut> lease, CancellationToken cancellationToken)
+    public async ValueTask RunAsync(LeaseHandle<TIn, TOut> lease, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
@@ -114,7 +114,7 @@ internal sealed class IsolatedExecutorSlot<TIn, TOut> : IExecutorSlot<TIn, TOut>
         await _worker.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async Task RunOnAsync(WorkerProcess worker, CallLease<TIn, TOut> lease, CancellationToken cancellationToken)
+    private async Task RunOnAsync(WorkerProcess worker, LeaseHandle<TIn, TOut> lease, CancellationToken cancellationToken)
     {
         IsolationOptions options = _set.Options;
         int count = lease.Count;
@@ -125,15 +125,21 @@ internal sealed class IsolatedExecutorSlot<TIn, TOut> : IExecutorSlot<TIn, TOut>
         }
 
         var replies = new Task<WorkerReply>?[count];
+        var inputs = new TIn[count];
         byte[]?[]? keys = options.MaxCrashesPerInput is null ? null : new byte[]?[count];
         _restartExpected = false;
         for (int i = 0; i < count; i++)
         {
+            if (!lease.TryRead(i, out inputs[i], out _))
+            {
+                continue; // taken back already
+            }
+
             Frame.Begin(_frame);
             long id = worker.NextCallId();
             try
             {
-                _set.InputCodec.Encode(lease.InputAt(i), _frame);
+                _set.InputCodec.Encode(inputs[i], _frame);
             }
 #pragma warning disable CA1031 // The codec's failure is this call's, like any executor exception.
             catch (Exception ex)
@@ -197,7 +203,7 @@ internal sealed class IsolatedExecutorSlot<TIn, TOut> : IExecutorSlot<TIn, TOut>
                     : new WorkerCrashedException(exit, "while running a call");
                 if (keys is not null)
                 {
-                    _set.Ledger.Record(keys[i] ?? InputBytes(lease, i), crash);
+                    _set.Ledger.Record(keys[i] ?? InputBytes(inputs[i]), crash);
                 }
 
                 lease.TryFail(i, crash, FailureKind.Crashed);
@@ -212,7 +218,7 @@ internal sealed class IsolatedExecutorSlot<TIn, TOut> : IExecutorSlot<TIn, TOut>
         RecycleIfDue(worker);
     }
 
-    private void Settle(CallLease<TIn, TOut> lease, int index, WorkerReply reply, WorkerProcess worker, byte[]? key, CancellationToken cancellationToken)
+    private void Settle(LeaseHandle<TIn, TOut> lease, int index, WorkerReply reply, WorkerProcess worker, byte[]? key, CancellationToken cancellationToken)
     {
         switch (reply.Kind)
         {
@@ -264,10 +270,10 @@ internal sealed class IsolatedExecutorSlot<TIn, TOut> : IExecutorSlot<TIn, TOut>
         }
     }
 
-    private byte[] InputBytes(CallLease<TIn, TOut> lease, int index)
+    private byte[] InputBytes(TIn input)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        _set.InputCodec.Encode(lease.InputAt(index), buffer);
+        _set.InputCodec.Encode(input, buffer);
         return buffer.WrittenSpan.ToArray();
     }
 
