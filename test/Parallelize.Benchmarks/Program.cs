@@ -3,8 +3,17 @@
 //   dotnet run --project test/Parallelize.Benchmarks -c Release -- --quick [--calls N] [--repeats N] [--markdown FILE]
 //   dotnet run --project test/Parallelize.Benchmarks -c Release -- --quick --tiny     (smoke run: checks every result)
 //   dotnet run --project test/Parallelize.Benchmarks -c Release -- --filter '*'       (BenchmarkDotNet, every case)
+//   dotnet run --project test/Parallelize.Benchmarks -c Release -- --isolation        (process isolation's costs)
 using BenchmarkDotNet.Running;
 using Parallelize.Benchmarks;
+using Parallelize.Isolation;
+
+// The isolation benchmark's worker processes are this program again.
+IsolatedWorker.RunIfWorker(args);
+if (args.Contains("--isolation"))
+{
+    return IsolationBenchmark.Run(args);
+}
 
 if (QuickOptions.IsQuick(args))
 {

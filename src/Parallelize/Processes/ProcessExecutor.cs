@@ -17,21 +17,27 @@ namespace Parallelize;
 /// <list type="bullet">
 /// <item><description>exit code 0: a <see cref="ProcessResult"/> in <c>Results</c>;</description></item>
 /// <item><description>a non-zero exit code, or <see cref="ProcessExecutorOptions.Timeout"/> reached (the process and
-/// its children are killed): handled as <see cref="ProcessExecutorOptions.OnFailure"/> says — by default the input is
+/// its children get SIGTERM, then SIGKILL after <see cref="ProcessExecutorOptions.TerminationGracePeriod"/>): handled as <see cref="ProcessExecutorOptions.OnFailure"/> says — by default the input is
 /// retried up to <see cref="ParallelizeOptions.MaxAttempts"/> times in all and then goes to <c>Failures</c>, each
 /// attempt's <see cref="RetryException"/> carrying a <see cref="ProcessFailedException"/>; a failing command never
 /// restarts or retires the executor;</description></item>
 /// <item><description>the pool stops and cancels the call (<c>Stop</c> after its finish timeout): the process and its
-/// children are killed before <c>Stop</c> returns, and the input is returned by <c>Stop</c> as aborted;</description></item>
+/// children get SIGTERM as <c>Stop</c> cancels the call and SIGKILL after the grace period (at once if it is zero), and
+/// the input is returned by <c>Stop</c> as aborted, whatever exit code the program ended with. Since each run has a
+/// process group of its own (<see cref="ProcessExecutorOptions.NewProcessGroup"/>), a terminal's Ctrl-C does not
+/// reach the program: the pool's stop decides, so a Ctrl-C ends runs as aborted inputs, never as failed runs with
+/// exit code 130;</description></item>
 /// <item><description>the process cannot be started (no such program, no such working directory): an
 /// <see cref="ExecutorLostException"/> wrapping the system's error, so the input is not charged an attempt, the executor
 /// is blamed under the restart policy, and a pool whose every start fails is faulted rather than running every input to
 /// no purpose.</description></item>
 /// </list>
 /// <para>A run ends when the process has exited and its output has ended: a background child that keeps the output
-/// open keeps the run going until it exits or the timeout kills it. Children that leave the process tree (a daemon
-/// started with <c>setsid</c>) are not killed, and neither are processes still running when this program exits
-/// without stopping the pool.</para>
+/// open keeps the run going until it exits or the timeout ends it. Output can be captured (the default), streamed line
+/// by line (<see cref="ProcessExecutorOptions.OnOutputLine"/>) or written to a file
+/// (<see cref="ProcessRequest.StandardOutputFile"/>). Children that leave the process group (a daemon started with
+/// <c>setsid</c>) are not signalled, and neither are processes still running when this program exits without stopping
+/// the pool.</para>
 /// <para>The executor keeps no state between runs, so it is thread-safe.</para>
 /// <example>
 /// <code>
@@ -148,7 +154,17 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
         ArgumentNullException.ThrowIfNull(input);
         cancellationToken.ThrowIfCancellationRequested();
 
-        ProcessStartInfo start = CreateStartInfo(input);
+        bool ownGroup = Options.NewProcessGroup && ProgramPath.SetSidPath is not null;
+        ProcessStartInfo start;
+        try
+        {
+            start = CreateStartInfo(input, ownGroup);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw CouldNotStart(ex); // the program was looked up for setsid, and is missing
+        }
+
         var output = new StringBuilder();
         var error = new StringBuilder();
         using var process = new Process { StartInfo = start };
@@ -166,15 +182,14 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            // The program (or the working directory) is missing: the executor's fault, not the input's. The pool blames
-            // and restarts the executor and retires it when it keeps failing, so a pool whose every start fails faults
-            // instead of running every input to no purpose.
-            throw new ExecutorLostException($"{FileName} could not be started: {ex.Message}", ex);
+            throw CouldNotStart(ex);
         }
 
-        // Killed inside the pool's Stop, as it cancels the token, so that no process outlives a Stop that has
-        // returned (a program may exit right after it). Disposed before the process: waits for a running kill.
-        using CancellationTokenRegistration killOnStop = cancellationToken.UnsafeRegister(static state => Kill((Process)state!), process);
+        using var termination = new ProcessTermination(process, ownGroup, Options.TerminationGracePeriod, clock);
+
+        // Terminated inside the pool's Stop, as it cancels the token: SIGTERM at once, SIGKILL after the grace period
+        // (at once, with no grace period). Disposed before the process: waits for a running signal.
+        using CancellationTokenRegistration terminateOnStop = cancellationToken.UnsafeRegister(static state => ((ProcessTermination)state!).Terminate(), termination);
         bool timedOut = false;
         try
         {
@@ -184,10 +199,12 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
             }
 
             Task writing = WriteInputAsync(process.StandardInput, input.StandardInput, abandon.Token);
-            Task reading = Options.CaptureOutput
+            Task reading = start.RedirectStandardOutput
                 ? Task.WhenAll(
-                    ReadAsync(process.StandardOutput, output, abandon.Token),
-                    ReadAsync(process.StandardError, error, abandon.Token))
+                    input.StandardOutputFile is { } file
+                        ? CopyToFileAsync(process.StandardOutput, file, abandon.Token)
+                        : ReadAsync(process.StandardOutput, output, input, isError: false, abandon.Token),
+                    ReadAsync(process.StandardError, error, input, isError: true, abandon.Token))
                 : Task.CompletedTask;
             try
             {
@@ -196,14 +213,17 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
             }
             catch (OperationCanceledException) when (stopOrTimeout.IsCancellationRequested)
             {
-                Kill(process); // the timeout's kill; on Stop the registration has killed it already
+                termination.Terminate(); // the timeout's; on Stop the registration has begun it already
                 await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
                 if (!cancellationToken.IsCancellationRequested)
                 {
-                    // With the whole tree gone the output ends at once; keep what it wrote before it was killed.
+                    // The rest of the tree had SIGTERM too; keep what it wrote before it ended.
                     timedOut = true;
                     await Task.WhenAny(reading, Task.Delay(DrainTimeout, CancellationToken.None)).ConfigureAwait(false);
                 }
+
+                // Whatever of the tree is left now gets no more time.
+                termination.KillNow();
             }
 
             await abandon.CancelAsync().ConfigureAwait(false);
@@ -215,22 +235,22 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
             if (!process.HasExited)
             {
                 // Only reached when something above threw unexpectedly: never leave a process behind.
-                Kill(process);
+                termination.KillNow();
             }
         }
 
-        // Stop may cancel the token (and kill the process) just as the process ends on its own: the run is then
-        // aborted all the same, so that the exit code of a killed process is never taken for a result.
+        // Stop may cancel the token just as the process ends on its own: the run is then aborted all the same, so
+        // that the exit code of a process ended by a signal is never taken for a result.
         if (cancellationToken.IsCancellationRequested)
         {
-            throw new OperationCanceledException($"The pool stopped the run and killed it: {CommandLine.Format(FileName, start.ArgumentList)}", cancellationToken);
+            throw new OperationCanceledException($"The pool stopped the run and ended it: {CommandLine.Format(FileName, Arguments(start, ownGroup))}", cancellationToken);
         }
 
         var result = new ProcessResult
         {
             Request = input,
             FileName = FileName,
-            Arguments = [.. start.ArgumentList],
+            Arguments = Arguments(start, ownGroup),
             ExitCode = process.ExitCode,
             StandardOutput = output.ToString(),
             StandardError = error.ToString(),
@@ -246,21 +266,41 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
         return result;
     }
 
-    private ProcessStartInfo CreateStartInfo(ProcessRequest input)
+    /// <summary>
+    /// The program (or the working directory) is missing: the executor's fault, not the input's. The pool blames and
+    /// restarts the executor and retires it when it keeps failing, so a pool whose every start fails faults instead of
+    /// running every input to no purpose.
+    /// </summary>
+    private ExecutorLostException CouldNotStart(System.ComponentModel.Win32Exception ex) =>
+        new($"{FileName} could not be started: {ex.Message}", ex);
+
+    /// <summary>The program's own arguments: without the <c>setsid</c> wrapper's first one (the program).</summary>
+    private static string[] Arguments(ProcessStartInfo start, bool ownGroup) => [.. start.ArgumentList.Skip(ownGroup ? 1 : 0)];
+
+    private ProcessStartInfo CreateStartInfo(ProcessRequest input, bool ownGroup)
     {
-        var start = new ProcessStartInfo(FileName)
+        string workingDirectory = input.WorkingDirectory ?? Options.WorkingDirectory ?? string.Empty;
+        bool redirect = Options.CaptureOutput || Options.OnOutputLine is not null || input.StandardOutputFile is not null;
+        var start = new ProcessStartInfo(ownGroup ? ProgramPath.SetSidPath! : FileName)
         {
             UseShellExecute = false,
             CreateNoWindow = true,
             RedirectStandardInput = true,
-            RedirectStandardOutput = Options.CaptureOutput,
-            RedirectStandardError = Options.CaptureOutput,
-            WorkingDirectory = input.WorkingDirectory ?? Options.WorkingDirectory ?? string.Empty,
+            RedirectStandardOutput = redirect,
+            RedirectStandardError = redirect,
+            WorkingDirectory = workingDirectory,
         };
-        if (Options.CaptureOutput)
+        if (redirect)
         {
             start.StandardOutputEncoding = Utf8;
             start.StandardErrorEncoding = Utf8;
+        }
+
+        if (ownGroup)
+        {
+            // setsid runs the program in a new session (and process group) without forking, so the pid is the
+            // program's. Looked up first, so that a missing program still fails to start rather than exiting 1.
+            start.ArgumentList.Add(ProgramPath.Resolve(FileName, workingDirectory.Length == 0 ? null : workingDirectory));
         }
 
         foreach (string argument in _leadingArguments)
@@ -318,12 +358,32 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
         }
     }
 
-    /// <summary>Appends everything the process writes to <paramref name="sink"/> until the stream ends.</summary>
-    private static async Task ReadAsync(StreamReader reader, StringBuilder sink, CancellationToken cancellationToken)
+    /// <summary>
+    /// Appends everything the process writes to <paramref name="sink"/> until the stream ends, or hands it line by line
+    /// to <see cref="ProcessExecutorOptions.OnOutputLine"/> when there is one.
+    /// </summary>
+    private async Task ReadAsync(StreamReader reader, StringBuilder sink, ProcessRequest request, bool isError, CancellationToken cancellationToken)
     {
-        char[] buffer = new char[4096];
         try
         {
+            if (Options.OnOutputLine is { } onLine)
+            {
+                while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+                {
+                    onLine(new ProcessOutputLine(request, line, isError));
+                }
+
+                return;
+            }
+
+            if (!Options.CaptureOutput)
+            {
+                // Redirected only for another stream's sake: read and drop, so that the program never blocks on it.
+                await reader.BaseStream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            char[] buffer = new char[4096];
             int read;
             while ((read = await reader.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
@@ -336,6 +396,20 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
         }
     }
 
-    /// <summary>Kills the process and its descendants; a process that has already exited is left alone (no exception).</summary>
-    private static void Kill(Process process) => process.Kill(entireProcessTree: true);
+    /// <summary>Copies the standard output to <paramref name="path"/> (created, or emptied) until it ends.</summary>
+    private static async Task CopyToFileAsync(StreamReader reader, string path, CancellationToken cancellationToken)
+    {
+        var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 64 * 1024, useAsync: true);
+        await using (file.ConfigureAwait(false))
+        {
+            try
+            {
+                await reader.BaseStream.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Given up on after a kill: what was written stays in the file.
+            }
+        }
+    }
 }

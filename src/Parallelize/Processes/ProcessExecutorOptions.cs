@@ -11,6 +11,7 @@ public sealed record ProcessExecutorOptions
     private readonly TimeSpan? _timeout;
     private readonly ProcessFailureHandling _onFailure = ProcessFailureHandling.Fail;
     private readonly TimeProvider _timeProvider = TimeProvider.System;
+    private readonly TimeSpan _terminationGracePeriod = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Gets the longest one run may take. A run that reaches it is killed with its child processes and counts as a
@@ -59,6 +60,50 @@ public sealed record ProcessExecutorOptions
     /// <summary>Gets environment variables to set (or, with a <see langword="null"/> value, to remove) for every run, over this process's environment.</summary>
     /// <value>The default is <see langword="null"/>: the process inherits this process's environment unchanged.</value>
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
+
+    /// <summary>
+    /// Gets how long a run that must end (its <see cref="Timeout"/> reached, or the pool's <c>Stop</c> cancelling it)
+    /// has between SIGTERM and SIGKILL. SIGTERM lets a program clean up — gzip removes its partial output file, which
+    /// SIGKILL leaves behind — and SIGKILL then ends the whole process tree.
+    /// </summary>
+    /// <value>
+    /// Zero (SIGKILL at once) or more, at most about 49.7 days. The default is 5 seconds. A pool's <c>Stop</c> does
+    /// not wait for it: the process may outlive a <c>Stop</c> that has returned by up to this long.
+    /// </value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or longer than a timer supports.</exception>
+    public TimeSpan TerminationGracePeriod
+    {
+        get => _terminationGracePeriod;
+        init => _terminationGracePeriod = value >= TimeSpan.Zero && value <= MaxTimeout
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(TerminationGracePeriod), value, "TerminationGracePeriod must be zero or more and at most 4294967294 milliseconds.");
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether each run starts in a session and process group of its own (through
+    /// <c>setsid</c>, on Linux where it is installed). A terminal's Ctrl-C reaches its whole foreground process group
+    /// at once; in a group of its own the program does not receive it, so the pool decides: calls in flight get the
+    /// pool's finish timeout, then SIGTERM, and end as aborted inputs rather than as failed runs with exit code 130.
+    /// Signals then reach every process the program started.
+    /// </summary>
+    /// <value>
+    /// The default is <see langword="true"/>. Without a group of its own (<see langword="false"/>, or no
+    /// <c>setsid</c>) a run shares this process's group, and a terminal's Ctrl-C ends it directly. A program in a
+    /// session of its own has no controlling terminal (none that prompts on <c>/dev/tty</c>).
+    /// </value>
+    public bool NewProcessGroup { get; init; } = true;
+
+    /// <summary>
+    /// Gets a callback that receives the output line by line as the program writes it, instead of capturing it:
+    /// the result's <see cref="ProcessResult.StandardOutput"/> and <see cref="ProcessResult.StandardError"/> stay
+    /// empty, and memory stays flat whatever the program writes.
+    /// </summary>
+    /// <value>
+    /// The default is <see langword="null"/>: output is captured (see <see cref="CaptureOutput"/>). For one run the
+    /// callback receives one line at a time from each stream, but the two streams (and other runs) may call it at the
+    /// same time; an exception it throws ends the run's reading of that stream.
+    /// </value>
+    public Action<ProcessOutputLine>? OnOutputLine { get; init; }
 
     /// <summary>Gets the clock for <see cref="Timeout"/> and <see cref="ProcessResult.Elapsed"/>.</summary>
     /// <value>The default is <see cref="TimeProvider.System"/>; tests may pass a manual clock.</value>

@@ -40,12 +40,20 @@ public sealed record ProcessRequest
     /// <value>The default is <see langword="null"/>: the executor's working directory.</value>
     public string? WorkingDirectory { get; init; }
 
+    /// <summary>
+    /// Gets a file that receives the program's standard output (created, or emptied first) instead of capturing it;
+    /// the result's <see cref="ProcessResult.StandardOutput"/> stays empty.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the output is captured, or streamed to <see cref="ProcessExecutorOptions.OnOutputLine"/>.</value>
+    public string? StandardOutputFile { get; init; }
+
     /// <inheritdoc/>
     public bool Equals(ProcessRequest? other) =>
         other is not null
         && _arguments.AsSpan().SequenceEqual(other._arguments)
         && StandardInput == other.StandardInput
-        && WorkingDirectory == other.WorkingDirectory;
+        && WorkingDirectory == other.WorkingDirectory
+        && StandardOutputFile == other.StandardOutputFile;
 
     /// <inheritdoc/>
     public override int GetHashCode()
@@ -58,6 +66,7 @@ public sealed record ProcessRequest
 
         hash.Add(StandardInput);
         hash.Add(WorkingDirectory);
+        hash.Add(StandardOutputFile);
         return hash.ToHashCode();
     }
 

@@ -174,10 +174,10 @@ public sealed class ProcessExecutorTests : IDisposable
 
         Assert.True(result.TimedOut);
         Assert.False(result.Succeeded);
-        Assert.Equal(137, result.ExitCode); // 128 + SIGKILL
+        Assert.Equal(143, result.ExitCode); // 128 + SIGTERM: the shell had its chance to end by itself
         Assert.Equal("started\n", result.StandardOutput);
         Assert.Equal(TimeSpan.FromSeconds(5), result.Elapsed);
-        Assert.Contains("timed out and was killed (exit code 137)", result.ToString(), StringComparison.Ordinal);
+        Assert.Contains("timed out and was killed (exit code 143)", result.ToString(), StringComparison.Ordinal);
         await Timeouts.Until(() => !ProcessState.IsRunning(grandchild), "the grandchild is gone");
         Assert.False(ProcessState.IsRunning(shell));
     }
@@ -202,12 +202,12 @@ public sealed class ProcessExecutorTests : IDisposable
     [Fact(Timeout = Timeouts.Test)]
     public async Task ExecuteAsync_ChildThatEscapedTheKillHoldsTheOutput_GivesUpOnItAndKeepsWhatWasRead()
     {
-        // The subshell's sleep is re-parented away from the tree, so the kill misses it and it keeps standard output
+        // The subshell's sleep leaves the process group (setsid), so the signals miss it and it keeps standard output
         // open; the run must still end (after a short grace) with the output read so far.
         var clock = new ManualTimeProvider();
         var executor = new ProcessExecutor(
             "sh",
-            ["-c", "echo started; (sleep 1000 & echo $! > \"$1.tmp\"; mv \"$1.tmp\" \"$1\"); exec sleep 1000", "sh"],
+            ["-c", "echo started; (setsid sleep 1000 & echo $! > \"$1.tmp\"; mv \"$1.tmp\" \"$1\"); exec sleep 1000", "sh"],
             new ProcessExecutorOptions { Timeout = TimeSpan.FromSeconds(1), OnFailure = ProcessFailureHandling.ReturnResult, TimeProvider = clock });
         string pidFile = Path.Combine(_dir.FullName, "pid");
 
@@ -260,9 +260,9 @@ public sealed class ProcessExecutorTests : IDisposable
     }
 
     [Fact(Timeout = Timeouts.Test)]
-    public async Task ExecuteAsync_TokenCancelled_KillsTheTreeAndThrowsOperationCanceled()
+    public async Task ExecuteAsync_TokenCancelledWithNoGracePeriod_KillsTheTreeAndThrowsOperationCanceled()
     {
-        var executor = new ProcessExecutor("sh", ["-c", BlockWithGrandchild, "sh"]);
+        var executor = new ProcessExecutor("sh", ["-c", BlockWithGrandchild, "sh"], new ProcessExecutorOptions { TerminationGracePeriod = TimeSpan.Zero });
         string pids = Path.Combine(_dir.FullName, "pids");
         using var cancel = new CancellationTokenSource();
 
@@ -275,7 +275,7 @@ public sealed class ProcessExecutorTests : IDisposable
         Assert.True(ProcessState.IsDeadOrKilled(grandchild));
         OperationCanceledException canceled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Timeouts.Hang));
         Assert.Equal(cancel.Token, canceled.CancellationToken);
-        Assert.Contains("killed", canceled.Message, StringComparison.Ordinal);
+        Assert.Contains("stopped the run", canceled.Message, StringComparison.Ordinal);
         await Timeouts.Until(() => !ProcessState.IsRunning(grandchild) && !ProcessState.IsRunning(shell), "the shell and its grandchild are gone");
     }
 
@@ -471,7 +471,7 @@ public sealed class ProcessExecutorTests : IDisposable
     {
         // Killed runs must not come back as results, even with non-zero exits returned as results.
         using var pool = new Parallelize<ProcessRequest, ProcessResult>(ProcessExecutor.Create(
-            "sh", 2, ["-c", BlockWithGrandchild, "sh"], new ProcessExecutorOptions { OnFailure = ProcessFailureHandling.ReturnResult }));
+            "sh", 2, ["-c", BlockWithGrandchild, "sh"], new ProcessExecutorOptions { OnFailure = ProcessFailureHandling.ReturnResult, TerminationGracePeriod = TimeSpan.Zero }));
         string[] pidFiles = [.. Enumerable.Range(0, 3).Select(i => Path.Combine(_dir.FullName, $"pids{i}"))];
         foreach (string file in pidFiles)
         {
