@@ -13,8 +13,11 @@ namespace Parallelize.Hosting;
 /// <remarks>Filled while the services are registered (one thread, as service registration always is); read only after the container is built.</remarks>
 internal sealed class PoolRegistration<TIn, TOut>
 {
-    /// <summary>The logger category of the pool and of the hosting package.</summary>
+    /// <summary>The logger category of the pool (the core's own messages).</summary>
     public const string LoggerCategory = "Parallelize";
+
+    /// <summary>The logger category of the hosting package's messages (start, stop, saving).</summary>
+    public const string HostingLoggerCategory = "Parallelize.Hosting";
 
     private readonly IServiceCollection _services;
     private readonly List<(Func<IServiceProvider, Executor<TIn, TOut>> Create, int Count)> _executors = [];
@@ -88,8 +91,9 @@ internal sealed class PoolRegistration<TIn, TOut>
         return new Parallelize<TIn, TOut>(executors, options);
     }
 
+    /// <summary>Creates the logger of the hosting package's messages.</summary>
     public static ILogger CreateLogger(IServiceProvider services) =>
-        services.GetService<ILoggerFactory>()?.CreateLogger(LoggerCategory) ?? NullLogger.Instance;
+        services.GetService<ILoggerFactory>()?.CreateLogger(HostingLoggerCategory) ?? NullLogger.Instance;
 
     public static string PoolName => $"Parallelize<{typeof(TIn).Name}, {typeof(TOut).Name}>";
 }

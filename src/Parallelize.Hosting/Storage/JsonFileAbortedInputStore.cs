@@ -61,7 +61,11 @@ public sealed class JsonFileAbortedInputStore<TIn> : IAbortedInputStore<TIn>
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count == 0)
         {
-            File.Delete(Path);
+            if (File.Exists(Path))
+            {
+                File.Delete(Path);
+            }
+
             return;
         }
 
