@@ -143,6 +143,18 @@ public sealed class ParallelizeBuilder<TIn, TOut>
         return this;
     }
 
+    /// <summary>Uses the store <paramref name="factory"/> makes (once, as a singleton) to keep the inputs a stopping host aborted; replaces any store set before.</summary>
+    /// <param name="factory">Makes the store from the container's services.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="factory"/> is <see langword="null"/>.</exception>
+    public ParallelizeBuilder<TIn, TOut> UseAbortedInputStore(Func<IServiceProvider, IAbortedInputStore<TIn>> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.RemoveAll<IAbortedInputStore<TIn>>();
+        Services.AddSingleton(factory);
+        return this;
+    }
+
     /// <summary>
     /// Keeps the inputs a stopping host aborted in a JSON file (see <see cref="JsonFileAbortedInputStore{TIn}"/>); the
     /// next run loads them and does them first. Replaces any store set before.
@@ -154,12 +166,10 @@ public sealed class ParallelizeBuilder<TIn, TOut>
     public ParallelizeBuilder<TIn, TOut> UseJsonFileAbortedInputStore(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        Services.RemoveAll<IAbortedInputStore<TIn>>();
-        Services.AddSingleton<IAbortedInputStore<TIn>>(services =>
+        return UseAbortedInputStore(services =>
         {
             string root = services.GetService<IHostEnvironment>()?.ContentRootPath ?? Directory.GetCurrentDirectory();
             return new JsonFileAbortedInputStore<TIn>(Path.Combine(root, path));
         });
-        return this;
     }
 }

@@ -7,69 +7,76 @@ namespace Parallelize.Hosting;
 
 /// <summary>Starts a registered pool with the host and stops it with the host, handing the aborted inputs to the store.</summary>
 /// <remarks>
-/// <para><b>Threads.</b> The host calls <see cref="StartAsync"/> and then <see cref="StopAsync"/>, one after the other,
-/// never at once; <c>_pool</c> and <c>_notQueued</c> are touched only there. The one other thread is the
-/// <c>ApplicationStopping</c> callback, which records when the stop began: it writes <c>_stoppingAt</c>, then the
-/// volatile <c>_stopping</c>; <see cref="StopAsync"/> reads them in the other order. No lock is taken.</para>
+/// <para><b>Threads.</b> The host calls <see cref="StartAsync"/>, <see cref="StopAsync"/> and then disposes the service,
+/// one after the other, never at once; the fields are touched only there, except for the <c>ApplicationStopping</c>
+/// callback, which records when the stop began: it writes <c>_stoppingAt</c>, then the volatile <c>_stopping</c>;
+/// <see cref="StopAsync"/> reads them in the other order. No lock is taken.</para>
 /// <para><b>The budget.</b> The host cancels <see cref="StopAsync"/>'s token <c>HostOptions.ShutdownTimeout</c> after it
 /// began stopping, which is when <c>ApplicationStopping</c> fires. The pool's calls in flight get that timeout less
 /// <see cref="ParallelizeHostingOptions.ShutdownMargin"/>, counted from then; the margin is for settling and saving.
-/// The token is passed to the pool's stop too, so if the host gives up sooner (a shorter token), calls are aborted at
-/// once rather than overrun it.</para>
+/// The token is passed to the pool's stop too, so if the host gives up sooner, calls are aborted at once rather than
+/// overrun it.</para>
+/// <para><b>A host that never stops.</b> When the host's start fails, the host is disposed without a stop. The pool is
+/// injected here, so the container made it first and disposes it last: this service's disposal stops it first (calls
+/// in flight aborted at once, since nobody waits for them) and saves what that aborted, so neither the pool's own
+/// disposal (which waits for every queued call) hangs nor are inputs dropped.</para>
 /// </remarks>
-internal sealed class ParallelizeHostedService<TIn, TOut> : IHostedService, IDisposable
+internal sealed class ParallelizeHostedService<TIn, TOut> : IHostedService, IDisposable, IAsyncDisposable
 {
+    private readonly Parallelize<TIn, TOut> _pool;
     private readonly IServiceProvider _services;
     private readonly PoolRegistration<TIn, TOut> _registration;
     private readonly HostOptions _hostOptions;
-    private readonly IHostApplicationLifetime? _lifetime;
+    private readonly IAbortedInputStore<TIn>? _store;
     private readonly ILogger _logger;
     private readonly List<TIn> _notQueued = [];
-    private Parallelize<TIn, TOut>? _pool;
-    private IAbortedInputStore<TIn>? _store;
-    private CancellationTokenRegistration _onStopping;
+    private readonly CancellationTokenRegistration _onStopping;
+    private bool _loaded;
+    private bool _stopped;
     private long _stoppingAt;
     private volatile bool _stopping;
 
-    public ParallelizeHostedService(IServiceProvider services, PoolRegistration<TIn, TOut> registration, IOptions<HostOptions> hostOptions)
+    public ParallelizeHostedService(
+        Parallelize<TIn, TOut> pool,
+        IServiceProvider services,
+        PoolRegistration<TIn, TOut> registration,
+        IOptions<HostOptions> hostOptions)
     {
+        _pool = pool;
         _services = services;
         _registration = registration;
         _hostOptions = hostOptions.Value;
-        _lifetime = services.GetService<IHostApplicationLifetime>();
+        _store = services.GetService<IAbortedInputStore<TIn>>();
         _logger = PoolRegistration<TIn, TOut>.CreateLogger(services);
-    }
-
-    private string PoolName => _pool?.Options.Name ?? PoolRegistration<TIn, TOut>.PoolName;
-
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        Parallelize<TIn, TOut> pool = _services.GetRequiredService<Parallelize<TIn, TOut>>();
-        _pool = pool;
-        if (_lifetime is not null)
+        if (services.GetService<IHostApplicationLifetime>() is { } lifetime)
         {
             TimeProvider clock = pool.Options.TimeProvider;
-            _onStopping = _lifetime.ApplicationStopping.Register(() =>
+            _onStopping = lifetime.ApplicationStopping.Register(() =>
             {
                 _stoppingAt = clock.GetTimestamp();
                 _stopping = true;
             });
         }
+    }
 
-        _store = _services.GetService<IAbortedInputStore<TIn>>();
-        if (_store is null)
+    private string PoolName => _pool.Options.Name ?? PoolRegistration<TIn, TOut>.PoolName;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_store is null || _loaded)
         {
             return;
         }
 
         IReadOnlyList<TIn> saved = await _store.LoadAsync(cancellationToken).ConfigureAwait(false);
+        _loaded = true;
         int queued = 0;
         try
         {
             for (; queued < saved.Count; queued++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                await pool.InvokeAsync(saved[queued], cancellationToken).ConfigureAwait(false);
+                await _pool.InvokeAsync(saved[queued], cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException)
@@ -91,19 +98,63 @@ internal sealed class ParallelizeHostedService<TIn, TOut> : IHostedService, IDis
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_pool is not { } pool)
+        if (_stopped)
         {
             return;
         }
 
-        TimeSpan? finishTimeout = FinishTimeout(pool);
+        _stopped = true;
+        TimeSpan? finishTimeout = FinishTimeout();
         HostingLog.HostStopping(_logger, PoolName, finishTimeout?.TotalMilliseconds ?? double.PositiveInfinity);
-        IReadOnlyList<TIn> stopped = await pool.StopAsync(finishTimeout, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<TIn> aborted = await _pool.StopAsync(finishTimeout, cancellationToken).ConfigureAwait(false);
+        await SaveAsync(aborted, cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _onStopping.Dispose();
+        if (!_stopped)
+        {
+            _stopped = true;
+            IReadOnlyList<TIn> aborted = _pool.Stop(TimeSpan.Zero);
+            try
+            {
+                SaveAsync(aborted, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            }
+#pragma warning disable CA1031 // Dispose never throws; SaveAsync has logged the failure.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _onStopping.DisposeAsync().ConfigureAwait(false);
+        if (!_stopped)
+        {
+            _stopped = true;
+            IReadOnlyList<TIn> aborted = await _pool.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+            try
+            {
+                await SaveAsync(aborted, CancellationToken.None).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // As above.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+    }
+
+    /// <summary>Hands every input of this run not done to the store: those loaded but never queued, then those the stop aborted.</summary>
+    private async ValueTask SaveAsync(IReadOnlyList<TIn> stopped, CancellationToken cancellationToken)
+    {
         var aborted = new List<TIn>(_notQueued.Count + stopped.Count);
         aborted.AddRange(_notQueued);
         aborted.AddRange(stopped);
         _notQueued.Clear();
-
         if (_store is null)
         {
             if (aborted.Count > 0)
@@ -116,6 +167,13 @@ internal sealed class ParallelizeHostedService<TIn, TOut> : IHostedService, IDis
 
         try
         {
+            if (!_loaded)
+            {
+                // The start never loaded the last save: a save replaces it, so keep it in front.
+                aborted.InsertRange(0, await _store.LoadAsync(cancellationToken).ConfigureAwait(false));
+                _loaded = true;
+            }
+
             await _store.SaveAsync(aborted, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -127,10 +185,8 @@ internal sealed class ParallelizeHostedService<TIn, TOut> : IHostedService, IDis
         HostingLog.AbortedInputsSaved(_logger, PoolName, aborted.Count);
     }
 
-    public void Dispose() => _onStopping.Dispose();
-
     /// <summary>What is left of the host's shutdown timeout, less the margin, capped by the configured finish timeout; <see langword="null"/> for no limit.</summary>
-    private TimeSpan? FinishTimeout(Parallelize<TIn, TOut> pool)
+    private TimeSpan? FinishTimeout()
     {
         ParallelizeHostingOptions settings = _services.GetRequiredService<IOptionsMonitor<ParallelizeHostingOptions>>().Get(_registration.OptionsName);
         TimeSpan? configured = settings.ShutdownFinishTimeout;
@@ -140,8 +196,7 @@ internal sealed class ParallelizeHostedService<TIn, TOut> : IHostedService, IDis
             return configured; // the host waits without a limit (Timeout.InfiniteTimeSpan)
         }
 
-        TimeProvider clock = pool.Options.TimeProvider;
-        TimeSpan elapsed = _stopping ? clock.GetElapsedTime(_stoppingAt) : TimeSpan.Zero;
+        TimeSpan elapsed = _stopping ? _pool.Options.TimeProvider.GetElapsedTime(_stoppingAt) : TimeSpan.Zero;
         TimeSpan left = shutdown - settings.ShutdownMargin - elapsed;
         if (left < TimeSpan.Zero)
         {

@@ -170,6 +170,7 @@ public sealed class AddParallelizeTests
         Assert.Equal("count", Assert.Throws<ArgumentOutOfRangeException>(() => builder.AddAsyncExecutor<EchoAsyncExecutor>(-1)).ParamName);
         Assert.Equal("count", Assert.Throws<ArgumentOutOfRangeException>(() => builder.AddExecutor(_ => Executor.Create<int, int>(x => x), 0)).ParamName);
         Assert.Equal("factory", Assert.Throws<ArgumentNullException>(() => builder.AddExecutor(null!)).ParamName);
+        Assert.Equal("factory", Assert.Throws<ArgumentNullException>(() => builder.UseAbortedInputStore(null!)).ParamName);
         Assert.Equal("configure", Assert.Throws<ArgumentNullException>(() => builder.Configure(null!)).ParamName);
         Assert.Equal("configure", Assert.Throws<ArgumentNullException>(() => builder.ConfigurePool(null!)).ParamName);
         Assert.Equal("path", Assert.Throws<ArgumentException>(() => builder.UseJsonFileAbortedInputStore(" ")).ParamName);
