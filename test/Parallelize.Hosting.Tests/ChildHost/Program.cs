@@ -5,8 +5,8 @@
 // A producer (registered before the pool, so the host stops it after the pool) sends 1..N with InvokeAsync to a pool
 // of 4 asynchronous executors (bounded to 8 queued calls, so at most 12 accepted and not done; one attempt each).
 // Inputs ending in 7 always throw (they end in Failures). In "block" mode inputs from 20 on never finish by
-// themselves: they wait for the stop's cancellation, and 21 ignores it, as a hung call would; the child prints
-// "ready" once 17 results, 2 failures and 12 calls running or queued show the producer blocked on backpressure, and
+// themselves: they wait for the stop's cancellation, and the first of them to run ignores it, as a hung call would;
+// the child prints "ready" once results are in, a call is held and the producer waits for room (backpressure), and
 // waits for SIGTERM. In "finish" mode every call ends and
 // the producer stops the application when the pool is idle. Saved inputs are in DIR/aborted.json (loaded and done
 // first by the next run); DIR/report.json says what this run accepted, what ended where, and how the producer was
@@ -57,6 +57,8 @@ var report = new Dictionary<string, object?>
     ["results"] = pool.Results.ToArray(),
     ["failures"] = pool.Failures.Select(failure => failure.Input).ToArray(),
     ["refusal"] = run.Refusal,
+    ["hung"] = run.Hung,
+    ["held"] = run.HeldInputs.ToArray(),
     ["stopMilliseconds"] = stopping.ElapsedMilliseconds,
 };
 File.WriteAllText(Path.Combine(state, "report.json"), JsonSerializer.Serialize(report));
@@ -75,6 +77,18 @@ internal sealed class ChildRun(bool block, int inputs, IReadOnlyList<int> resume
     public List<int> Accepted { get; } = [];
 
     public string? Refusal { get; set; }
+
+    /// <summary>The producer's call in progress (read by the readiness check while the producer runs).</summary>
+    public Task? Invoking;
+
+    /// <summary>The inputs held by executors.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<int> HeldInputs { get; } = new();
+
+    /// <summary>How many executors hold a call (block mode).</summary>
+    public int Held;
+
+    /// <summary>The held call that ignores its token.</summary>
+    public int Hung;
 }
 
 /// <summary>Sends 1..N, recording each input the pool accepted; in block mode, prints "ready" once the pool is in the state the test needs.</summary>
@@ -94,7 +108,9 @@ internal sealed class Producer(Parallelize<int, int> pool, ChildRun run, IHostAp
         {
             for (int input = 1; input <= run.Inputs; input++)
             {
-                await pool.InvokeAsync(input, stoppingToken);
+                Task invoking = pool.InvokeAsync(input, stoppingToken).AsTask();
+                Volatile.Write(ref run.Invoking, invoking);
+                await invoking;
                 run.Accepted.Add(input);
             }
 
@@ -113,8 +129,10 @@ internal sealed class Producer(Parallelize<int, int> pool, ChildRun run, IHostAp
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            ParallelizeProgress progress = pool.GetProgress();
-            if (progress.Completed == 17 && progress.Failed == 2 && progress.Running + progress.Queued == 12)
+            // Which inputs run, and which wait in a worker's batch behind a held one, varies from run to run (workers
+            // take calls in batches); so "ready" asks only for what every run reaches: results delivered, a call held,
+            // and the producer waiting for room (in the queue, or under the bound on calls not yet delivered).
+            if (pool.Results.Count > 0 && Volatile.Read(ref run.Held) > 0 && Volatile.Read(ref run.Invoking) is { IsCompleted: false })
             {
                 Console.WriteLine("ready");
                 return;
@@ -135,13 +153,18 @@ internal sealed class ChildExecutor(ChildRun run) : IAsyncExecutor<int, int>
             throw new InvalidOperationException($"{input} always fails.");
         }
 
-        if (run.Block && input == 21)
+        if (run.Block && input >= 20)
         {
-            await Task.Delay(TimeSpan.FromMinutes(1), CancellationToken.None); // a hung call that ignores its token
-        }
-        else if (run.Block && input >= 20)
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
+            run.HeldInputs.Enqueue(input);
+            if (Interlocked.Increment(ref run.Held) == 1)
+            {
+                run.Hung = input;
+                await Task.Delay(TimeSpan.FromMinutes(1), CancellationToken.None); // a hung call that ignores its token
+            }
+            else
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
         }
 
         return input;
