@@ -18,7 +18,7 @@ Assembly library = typeof(Parallelize<,>).Assembly;
 string? version = library.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
 Console.WriteLine($"Parallelize {version}");
 
-static long Square(int x) => x == 13 ? throw new ArgumentException("13 is unlucky.", nameof(x)) : (long)x * x;
+static long Square(int x) => x == 13 ? throw new InvalidOperationException("13 is unlucky.") : (long)x * x;
 
 using var pool = new Parallelize<int, long>(Square, count: 4, new ParallelizeOptions { MaxAttempts = 2 });
 for (int i = 1; i <= calls; i++)

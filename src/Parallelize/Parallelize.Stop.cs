@@ -18,6 +18,7 @@ public sealed partial class Parallelize<TIn, TOut>
     /// </returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="finishTimeout"/> is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
     /// <exception cref="InvalidOperationException">Called from inside one of this pool's own executors, where it would wait for itself.</exception>
+    /// <remarks>The aborted inputs stay readable afterwards in <see cref="Aborted"/>; those whose call was running (outcome unknown) also in <see cref="AbortedWhileRunning"/>.</remarks>
     public IReadOnlyList<TIn> Stop(TimeSpan? finishTimeout = null)
     {
         ValidateFinishTimeout(finishTimeout);
@@ -40,64 +41,126 @@ public sealed partial class Parallelize<TIn, TOut>
 
     /// <summary>
     /// Refuses new calls, waits for every queued call to end, then stops the pool and disposes its executors: the
-    /// context manager of the original. Does nothing if the pool is already disposed; if it was stopped, only releases it.
+    /// context manager of the original. Never throws: if the pool was faulted (no executor can run), the calls it could
+    /// not run are aborted and in <see cref="Aborted"/>. Does nothing if the pool is already disposed; if it was stopped,
+    /// only releases it.
     /// </summary>
-    /// <exception cref="ParallelizeException">The pool was faulted (every executor retired) and calls were still queued: they were aborted and are in <see cref="ParallelizeException.AbortedInputs"/>. Call <see cref="Stop(TimeSpan?)"/> before disposing to get them typed.</exception>
-    /// <exception cref="InvalidOperationException">Called from inside one of this pool's own executors.</exception>
+    /// <remarks>
+    /// Called from inside one of this pool's own executors, where waiting would wait for itself, it refuses new calls
+    /// and lets the pool finish and stop in the background instead, returning at once.
+    /// </remarks>
     public void Dispose()
     {
-        if (_disposed)
+        if (_disposed || _disposing && IsInsideExecutor)
         {
             return;
         }
 
-        ThrowIfInsideExecutor(nameof(Dispose));
-        ParallelizeException? fault = null;
-        if (BeginDispose())
+        if (IsInsideExecutor)
         {
-            try
-            {
-                Wait();
-            }
-            catch (ParallelizeException ex)
-            {
-                fault = ex;
-            }
+            _ = DisposeInBackgroundAsync();
+            return;
         }
 
-        IReadOnlyList<TIn> aborted = StopCore(finishTimeout: null);
-        _disposed = true;
-        ThrowIfAbortedByDispose(fault, aborted);
+        try
+        {
+            if (BeginDispose())
+            {
+                WaitQuietly();
+            }
+
+            StopCore(finishTimeout: null);
+        }
+#pragma warning disable CA1031 // Dispose never throws: a failure of the pool's own code here must not replace an exception leaving a using block.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            Interlocked.Increment(ref _disposeFaults);
+        }
+        finally
+        {
+            _disposed = true;
+        }
     }
 
-    /// <summary>Waits for every queued call to end, then stops the pool, like <see cref="Dispose"/>, without blocking a thread.</summary>
+    /// <summary>Waits for every queued call to end, then stops the pool, like <see cref="Dispose"/>, without blocking a thread; never throws.</summary>
     /// <returns>A task that completes when the pool is stopped.</returns>
-    /// <exception cref="ParallelizeException">The pool was faulted and calls were still queued: they were aborted.</exception>
-    /// <exception cref="InvalidOperationException">Called from inside one of this pool's own executors.</exception>
     public async ValueTask DisposeAsync()
     {
-        if (_disposed)
+        if (_disposed || _disposing && IsInsideExecutor)
         {
             return;
         }
 
-        ThrowIfInsideExecutor(nameof(DisposeAsync));
-        ParallelizeException? fault = null;
-        if (BeginDispose())
+        if (IsInsideExecutor)
         {
-            try
-            {
-                await WaitAsync().ConfigureAwait(false);
-            }
-            catch (ParallelizeException ex)
-            {
-                fault = ex;
-            }
+            _ = DisposeInBackgroundAsync();
+            return;
         }
 
-        IReadOnlyList<TIn> aborted = await StopCoreAsync(sync: false, null, CancellationToken.None).ConfigureAwait(false);
-        _disposed = true;
-        ThrowIfAbortedByDispose(fault, aborted);
+        try
+        {
+            if (BeginDispose())
+            {
+                try
+                {
+                    await WaitAsync().ConfigureAwait(false);
+                }
+                catch (ParallelizeException)
+                {
+                    // Faulted: what could not run is aborted by the stop below.
+                }
+            }
+
+            await StopCoreAsync(sync: false, null, CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // DisposeAsync never throws either.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            Interlocked.Increment(ref _disposeFaults);
+        }
+        finally
+        {
+            _disposed = true;
+        }
+    }
+
+    /// <summary>Disposing from inside an executor: refuse new calls now, and wait and stop on the thread pool, outside the pool's mark.</summary>
+    private async Task DisposeInBackgroundAsync()
+    {
+        BeginDispose();
+        await Task.Yield();
+        using (ExecutionContext.SuppressFlow())
+        {
+            await Task.Run(async () =>
+            {
+                try
+                {
+                    await WaitAsync().ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // A faulted pool: the stop aborts what is left.
+                catch (Exception)
+#pragma warning restore CA1031
+                {
+                }
+
+                await StopCoreAsync(sync: false, null, CancellationToken.None).ConfigureAwait(false);
+                _disposed = true;
+            }).ConfigureAwait(false);
+        }
+    }
+
+    private void WaitQuietly()
+    {
+        try
+        {
+            Wait();
+        }
+        catch (ParallelizeException)
+        {
+            // Faulted: what could not run is aborted by the stop that follows.
+        }
     }
 
     /// <summary>
@@ -113,20 +176,9 @@ public sealed partial class Parallelize<TIn, TOut>
         }
 
         _disposing = true;
-        _queue.CompleteAdding();
+        _queue.StopAdding();
         CancelQuietly(_noMoreCalls);
         return true;
-    }
-
-    private static void ThrowIfAbortedByDispose(ParallelizeException? fault, IReadOnlyList<TIn> aborted)
-    {
-        if (fault is not null && aborted.Count > 0)
-        {
-            throw new ParallelizeException(
-                $"{fault.Message} Dispose aborted {aborted.Count} queued call(s); they are in AbortedInputs (call Stop before Dispose to get them typed).",
-                fault.InnerExceptions,
-                [.. aborted.Select(static input => (object?)input)]);
-        }
     }
 
     // The synchronous Stop blocks on the same steps instead of awaiting them, so it never needs a thread-pool thread
@@ -174,63 +226,103 @@ public sealed partial class Parallelize<TIn, TOut>
     }
 
     /// <remarks>
-    /// Why no input is lost or counted twice: closing the queue hands every queued call to this method, and from
-    /// then on no call is taken. Every call already taken sits in one worker's batch, and each batch is settled by
-    /// exactly one owner (see <see cref="Worker{TIn, TOut}"/>): its worker (to Results, Failures, the queue again, or
-    /// <c>_abortedLate</c> when it can no longer run) or this method, which steals the batches still running after
-    /// the finish timeout. <see cref="WorkQueue{TIn}.Drained"/> completes only when every owner has finished routing,
-    /// so <c>_abortedLate</c> is complete when read. The pending count then falls to zero once the sink has counted
-    /// the aborted calls.
+    /// Why no input is lost or counted twice: closing the queue hands every queued call (new ones and retries) to this
+    /// method, and from then on no call is taken; taking the retry scheduler's calls hands over those waiting for their
+    /// next attempt. Every other call is in some runner's lease, and each call of a lease is settled by exactly one
+    /// party (see <see cref="CallLease{TIn, TOut}"/>): its runner, or this method, which first releases every lease (the
+    /// calls not started come back and, the queue being closed, are aborted) and, after the finish timeout, abandons the
+    /// leases still running. Each settlement counts its calls out of flight only once they are in their place, so when
+    /// <see cref="WorkQueue{TIn}.Drained"/> completes, <c>_abortedLate</c> is complete. The pending count then falls
+    /// to zero once the sink has counted the aborted calls.
     /// </remarks>
     private async ValueTask<IReadOnlyList<TIn>> StopOnceAsync(bool sync, TimeSpan? finishTimeout, CancellationToken cancellationToken)
     {
         TimeProvider clock = Options.TimeProvider;
         long started = clock.GetTimestamp();
-        using WorkQueue<TIn>.DrainedCalls drained = _queue.Close();
-        var aborted = new List<QueuedCall<TIn>>();
-        Interlocked.Add(ref _aborted, drained.Count);
+        var retries = new List<QueuedCall<TIn>>();
+        using WorkQueue<TIn>.DrainedCalls drained = _queue.Close(retries);
+        int queuedRetries = retries.Count;
+        _scheduler.TakeAll(retries);
+        Interlocked.Add(ref _abortedCount, drained.Count + retries.Count);
+        _queue.Settled(retries.Count - queuedRetries);
         CancelQuietly(_noMoreCalls);
         CancelQuietly(_stopRequested);
+        ForgetHistories(retries);
+        for (int i = 0; i < drained.Count; i++)
+        {
+            if (drained[i].HasHistory)
+            {
+                Histories.Forget(drained[i].Sequence);
+            }
+        }
+
+        // Calls taken but not started are queued calls still: they come back now, and are aborted.
+        foreach (SlotRunner<TIn, TOut> runner in _runners)
+        {
+            runner.Lease.Release();
+        }
 
         bool finished = await WaitUntilAsync(sync, _queue.Drained, started, finishTimeout, cancellationToken).ConfigureAwait(false);
         if (!finished)
         {
             CancelQuietly(_callsCancelled);
-            int before = aborted.Count;
-            foreach (Worker<TIn, TOut> worker in _workers)
+            foreach (SlotRunner<TIn, TOut> runner in _runners)
             {
-                int stolen = worker.StealBatch(aborted);
-                if (stolen > 0)
-                {
-                    _queue.Complete(stolen);
-                }
+                runner.Lease.Abandon();
             }
 
-            Interlocked.Add(ref _aborted, aborted.Count - before);
-
-            // What remains is workers routing calls they claimed first: our own code, no user code, so this is brief.
+            // What remains is runners routing calls they claimed first: our own code, no user code, so this is brief.
             await WaitUntilAsync(sync, _queue.Drained, started, null, CancellationToken.None).ConfigureAwait(false);
         }
 
+        var others = new List<QueuedCall<TIn>>(retries);
+        var running = new List<QueuedCall<TIn>>();
         lock (_stateLock)
         {
-            aborted.AddRange(_abortedLate);
+            foreach ((QueuedCall<TIn> call, bool mayHaveRun) in _abortedLate)
+            {
+                others.Add(call);
+                if (mayHaveRun)
+                {
+                    running.Add(call);
+                }
+            }
+
             _abortedLate.Clear();
         }
 
-        _sink.EndAborted(drained, aborted);
+        _sink.EndAborted(drained, others);
         await WaitUntilAsync(sync, _pending.IdleTask, started, null, CancellationToken.None).ConfigureAwait(false);
 
-        // Let idle workers leave and dispose their executors; a worker still stuck in a call past the deadline is
+        // Let idle runners leave and dispose their executors; a runner still stuck in a call past the deadline is
         // abandoned and disposes its executor when that call returns.
         if (finished)
         {
             await WaitUntilAsync(sync, _workersExited.Task, started, finishTimeout, cancellationToken).ConfigureAwait(false);
         }
 
-        // The counts are final (late outcomes of stolen batches are dropped): log, last progress report, leave the meter.
+        _outages.Dispose();
+        LeaseWatcher.Shared.Unregister(_watched);
+
+        TIn[] aborted = ToInputsInCallOrder(drained, others);
+        running.Sort(static (a, b) => a.Sequence.CompareTo(b.Sequence));
+        Volatile.Write(ref _abortedWhileRunning, running.ConvertAll(static call => call.Input));
+        Volatile.Write(ref _aborted, aborted);
+
+        // The counts are final (late outcomes of abandoned leases are dropped): log, last progress report, leave the meter.
         _telemetry.OnStopped();
-        return ToInputsInCallOrder(drained, aborted);
+        return aborted;
+    }
+
+    private void ForgetHistories(List<QueuedCall<TIn>> calls)
+    {
+        foreach (QueuedCall<TIn> call in calls)
+        {
+            if (call.HasHistory)
+            {
+                Histories.Forget(call.Sequence);
+            }
+        }
     }
 
     /// <summary>Lists the aborted inputs in call order.</summary>

@@ -21,17 +21,20 @@ public sealed partial class Parallelize<TIn, TOut>
     {
         long delivered = _sink.Delivered;
         long failed = _sink.Failures.Count;
+        int waiting = _scheduler.Count;
         return new PoolCounts(
             Accepted: _queue.Accepted,
-            Queued: _queue.Count,
-            Running: _queue.InFlight,
+            Queued: _queue.Count + _queue.RetriesQueued + waiting,
+            Running: Math.Max(0, _queue.InFlight - waiting),
             Completed: Math.Max(0, delivered - failed),
             Failed: failed,
             Retried: Interlocked.Read(ref _retries),
             Restarted: Interlocked.Read(ref _restarts),
-            Aborted: Interlocked.Read(ref _aborted),
-            Executors: _workers.Length,
-            RetiredExecutors: _workers.Length - Volatile.Read(ref _liveWorkers),
-            IsFaulted: Volatile.Read(ref _fault) is not null);
+            Aborted: Interlocked.Read(ref _abortedCount),
+            Executors: _runners.Length,
+            RetiredExecutors: _runners.Length - Volatile.Read(ref _liveRunners),
+            IsFaulted: Volatile.Read(ref _fault) is not null,
+            IsPaused: _outages.IsPaused,
+            Outages: _outages.Pauses);
     }
 }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Parallelize.Core;
+using Parallelize.Supervision;
 using Parallelize.Telemetry;
 
 namespace Parallelize;
@@ -11,11 +13,13 @@ namespace Parallelize;
 /// <typeparam name="TOut">The type of the results.</typeparam>
 /// <remarks>
 /// <para>Call the pool like a delegate, once per input (<see cref="Invoke(TIn)"/>, or the <see cref="Action{T}"/> it
-/// converts to). Each worker appends its results to <see cref="Results"/> as soon as its calls finish.
-/// <see cref="Wait()"/> returns when every queued call has ended; <see cref="Stop(TimeSpan?)"/> stops mid-run and
-/// returns the inputs it aborted. An executor that throws is restarted and its input retried, so one fault never
-/// sinks the run; see <see cref="ParallelizeOptions"/> for the attempt and restart rules.</para>
-/// <para>Disposing the pool is the <c>with</c> block of the original: it waits for the queued work, then stops.</para>
+/// converts to), or with many at once (<see cref="InvokeMany(ReadOnlySpan{TIn})"/>). Results reach <see cref="Results"/>
+/// as their calls finish. <see cref="Wait()"/> returns when every queued call has ended; <see cref="Stop(TimeSpan?)"/>
+/// stops mid-run and returns the inputs it aborted. A failed call is retried, on another executor when one is free;
+/// the pool tells bad inputs from broken executors and outages, so one fault never sinks the run: see
+/// <see cref="ParallelizeOptions"/> for the fault model.</para>
+/// <para>Disposing the pool is the <c>with</c> block of the original: it waits for the queued work, then stops. It
+/// never throws; what it had to abort is in <see cref="Aborted"/>.</para>
 /// <para>This type is fully thread-safe.</para>
 /// <example>
 /// <code>
@@ -28,23 +32,32 @@ namespace Parallelize;
 /// </remarks>
 public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposable
 {
-    // Threads and locks, in one place:
-    // - _stateLock guards _stopTask, _fault, _abortedLate and _sharedInstances. It is held only for a few field
-    //   and collection operations; no user code and no wait ever runs under it, and no other lock is taken
-    //   while holding it.
-    // - The work queue, the result sink and the pending tracker have their own locks, documented where they live.
-    //   None calls out while held; the only nesting is queue -> tracker and sink -> tracker, and the tracker takes
-    //   no other lock, so there is no cycle.
-    // - User code (executors, factories, Dispose of executors, cancellation callbacks) runs only on worker
-    //   threads or in Stop's cancellation, never under any of these locks.
+    // Threads and locks, in one place (LOCK LEVELS: a lock may be taken while holding only locks above it):
+    // 1. A lease's lock (CallLease): who settles each call of a lease.
+    // 2. The outage detector's lock (OutageDetector): its window and state.
+    // 3. The work queue's, the result sink's and the retry scheduler's locks, each documented where it lives.
+    // 4. The pending tracker's lock and an executor supervisor's lock: leaves, taken inside the sink's and the
+    //    histories' work; they take no other lock.
+    // 5. _stateLock guards _stopTask, _fault, _abortedLate, _aborted and _sharedInstances. It is held only for a few
+    //    field and collection operations and taken with no other lock held.
+    // No lock is held while user code runs: executors, factories, executors' Dispose, ShouldRetry, cancellation
+    // callbacks, loggers and progress handlers run on runner threads, timers or in Stop, with no lock of the pool
+    // held; loggers and progress handlers also run outside the "inside an executor" mark (RunOutsideExecutor).
     private static readonly AsyncLocal<Parallelize<TIn, TOut>?> s_insideExecutorOf = new();
 
-    private readonly Worker<TIn, TOut>[] _workers;
-    private readonly Worker<TIn, TOut>[] _synchronousWorkers;
+    // The empty context calls from a fresh thread carry; published by the first runner that starts (see CaptureContext).
+    private static ExecutionContext? s_emptyContext;
+
+    private readonly SlotRunner<TIn, TOut>[] _runners;
+    private readonly SlotRunner<TIn, TOut>[] _synchronousRunners;
     private readonly PendingTracker _pending = new();
     private readonly ResultSink<TIn, TOut> _sink;
     private readonly PoolTelemetry _telemetry;
     private readonly WorkQueue<TIn> _queue;
+    private readonly RetryScheduler<TIn> _scheduler;
+    private readonly OutageDetector _outages;
+    private readonly Settlement<TIn, TOut> _settlement;
+    private readonly bool _flowContext;
     private readonly SemaphoreSlim? _slots;
     private readonly IReadOnlyList<TOut> _results;
     private readonly CancellationTokenSource _noMoreCalls = new();
@@ -54,9 +67,11 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     private readonly TaskCompletionSource _workersExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _stateLock = new();
     private readonly Dictionary<object, int> _sharedInstances = new(ReferenceEqualityComparer.Instance);
-    private readonly List<QueuedCall<TIn>> _abortedLate = [];
+    private readonly List<(QueuedCall<TIn> Call, bool MayHaveRun)> _abortedLate = [];
     private Task<IReadOnlyList<TIn>>? _stopTask;
     private ParallelizeException? _fault;
+    private IReadOnlyList<TIn> _aborted = [];
+    private IReadOnlyList<TIn> _abortedWhileRunning = [];
 
     // Read without a lock on every Invoke; written once each. A call that slips past a stale read is still
     // refused by the closed queue, so the flags only make the common refusal fast and its message precise.
@@ -66,10 +81,11 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     private volatile bool _disposed;
     private long _restarts;
     private long _retries;
-    private long _aborted;
+    private long _abortedCount;
     private long _disposeFaults;
-    private int _liveWorkers;
-    private int _runningWorkers;
+    private int _liveRunners;
+    private int _runningRunners;
+    private int _watching;
     private Action<TIn>? _asAction;
 
     /// <summary>Creates a pool of the given executors and starts them; deferred executors are created in parallel.</summary>
@@ -81,16 +97,22 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     {
         List<Executor<TIn, TOut>> sources = ToList(executors, static executor => executor);
         Options = options ?? new ParallelizeOptions();
+        _flowContext = Options.FlowExecutionContext;
         _queue = new WorkQueue<TIn>(Options.BoundedCapacity, _pending);
         if (Options.BoundedCapacity is int capacity)
         {
             _slots = new SemaphoreSlim(capacity + sources.Count);
         }
 
+        Histories = new CallHistories(Blame);
         _sink = new ResultSink<TIn, TOut>(Histories, _pending, Options, _slots, () => _noMoreCalls.IsCancellationRequested);
         _telemetry = new PoolTelemetry(Options, ReadCounts);
+        _scheduler = new RetryScheduler<TIn>(Options.TimeProvider, _queue, call => AbortLate(new ReadOnlySpan<QueuedCall<TIn>>(in call), mayHaveRun: false));
+        _outages = new OutageDetector(Options.Outages, Options.TimeProvider, new OutageHost(this));
+        _settlement = new Settlement<TIn, TOut>(this, _queue, _sink, Histories, _scheduler, _outages);
         _results = _sink.Completions is { } completions ? new Collections.OutputView<TIn, TOut>(completions) : [];
-        _workers = new Worker<TIn, TOut>[sources.Count];
+        _watchSeen = new (long, int)[sources.Count];
+        _runners = new SlotRunner<TIn, TOut>[sources.Count];
         for (int i = 0; i < sources.Count; i++)
         {
             if (sources[i].Instance is IDisposable or IAsyncDisposable)
@@ -99,50 +121,52 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
                 _sharedInstances[instance] = _sharedInstances.GetValueOrDefault(instance) + 1;
             }
 
-            _workers[i] = new Worker<TIn, TOut>(this, sources[i], i);
+            _runners[i] = new SlotRunner<TIn, TOut>(this, _settlement, sources[i], i);
         }
 
-        _liveWorkers = _workers.Length;
-        _runningWorkers = _workers.Length;
-        _synchronousWorkers = Array.FindAll(_workers, static worker => !worker.IsAsynchronous);
-        foreach (Worker<TIn, TOut> worker in _workers)
+        _liveRunners = _runners.Length;
+        _runningRunners = _runners.Length;
+        _queue.SetLiveTakers(_runners.Length);
+        _synchronousRunners = Array.FindAll(_runners, static runner => !runner.IsAsynchronous);
+        LeaseWatcher.Shared.Register(_watched = new WatchedPool(this));
+        foreach (SlotRunner<TIn, TOut> runner in _runners)
         {
-            if (worker.IsAsynchronous)
+            if (runner.IsAsynchronous)
             {
-                worker.StartAsynchronous();
+                runner.StartAsynchronous();
             }
         }
 
-        StartSynchronousWorker(0);
-        StartSynchronousWorker(1);
+        StartSynchronousRunner(0);
+        StartSynchronousRunner(1);
     }
 
     /// <summary>
-    /// Starts the dedicated thread of the synchronous worker at <paramref name="treeIndex"/>, if there is one. The
-    /// threads start as a binary tree: the constructor starts the first two, and worker <c>k</c>'s thread starts
-    /// <c>2k + 2</c> and <c>2k + 3</c> first thing, so every worker is started exactly once and many at a time.
+    /// Starts the dedicated thread of the synchronous runner at <paramref name="treeIndex"/>, if there is one. The
+    /// threads start as a binary tree: the constructor starts the first two, and runner <c>k</c>'s thread starts
+    /// <c>2k + 2</c> and <c>2k + 3</c> first thing, so every runner is started exactly once and many at a time.
     /// </summary>
-    internal void StartSynchronousWorker(int treeIndex)
+    internal void StartSynchronousRunner(int treeIndex)
     {
-        if (treeIndex >= _synchronousWorkers.Length)
+        if (treeIndex >= _synchronousRunners.Length)
         {
             return;
         }
 
-        Worker<TIn, TOut> worker = _synchronousWorkers[treeIndex];
+        SlotRunner<TIn, TOut> runner = _synchronousRunners[treeIndex];
         try
         {
-            worker.StartThread(treeIndex);
+            runner.StartThread(treeIndex);
         }
-#pragma warning disable CA1031 // Out of threads: the worker retires (faulting the pool if it was the last) rather than vanish.
+#pragma warning disable CA1031 // Out of threads: the runner retires (faulting the pool if it was the last) rather than vanish.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            worker.FailToStart(ex);
+            runner.FailToStart(ex);
 
             // Its thread would have started these two: start them here, so none of the tree is left unstarted.
-            StartSynchronousWorker((2 * treeIndex) + 2);
-            StartSynchronousWorker((2 * treeIndex) + 3);
+            StartSynchronousRunner((2 * treeIndex) + 2);
+            StartSynchronousRunner((2 * treeIndex) + 3);
         }
     }
 
@@ -234,15 +258,28 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
 
     /// <summary>
     /// Gets the results, in completion order (call order with <see cref="ParallelizeOptions.OrderedResults"/>): a
-    /// live list that the workers append to as calls finish. Reading it never blocks the workers; an
+    /// live list that the runners append to as calls finish — a result is never held back by a slow call after it. Reading it never blocks the workers; an
     /// enumeration sees the items present when it starts. After <see cref="Wait()"/> returns it holds one result per
     /// call that succeeded. Always empty when <see cref="ParallelizeOptions.RetainResults"/> is off: results then
     /// end in the result stream.
     /// </summary>
     public IReadOnlyList<TOut> Results => _results;
 
-    /// <summary>Gets the inputs that used up their attempts (see <see cref="ParallelizeOptions.MaxAttempts"/>), with their exceptions; a live list like <see cref="Results"/>.</summary>
+    /// <summary>Gets the inputs that failed for good — attempts used up (see <see cref="ParallelizeOptions.MaxAttempts"/>) or an exception not worth retrying — with every attempt's exception; a live list like <see cref="Results"/>.</summary>
     public IReadOnlyList<Failure<TIn>> Failures => _sink.Failures;
+
+    /// <summary>
+    /// Gets the inputs the pool aborted, in call order: the list <see cref="Stop(TimeSpan?)"/> returned, which
+    /// <see cref="Dispose"/> also fills. Empty until the pool has stopped; readable after it is disposed.
+    /// </summary>
+    public IReadOnlyList<TIn> Aborted => Volatile.Read(ref _aborted);
+
+    /// <summary>
+    /// Gets the aborted inputs whose call was running when the pool stopped (a subset of <see cref="Aborted"/>, in call
+    /// order): their outcome is unknown — the call may have had its effects — while every other aborted input never
+    /// started its last attempt.
+    /// </summary>
+    public IReadOnlyList<TIn> AbortedWhileRunning => Volatile.Read(ref _abortedWhileRunning);
 
     /// <summary>Gets how many times executors have been restarted after a fault.</summary>
     public long Restarts => Interlocked.Read(ref _restarts);
@@ -259,7 +296,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
         {
             if (!IsInsideExecutor)
             {
-                Task.WaitAll(Array.ConvertAll(_workers, static worker => worker.Ready));
+                Task.WaitAll(Array.ConvertAll(_runners, static runner => runner.Ready));
             }
 
             return SnapshotExecutors();
@@ -363,6 +400,161 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     }
 
     /// <summary>
+    /// Queues one call per input, in order, under one acquisition of the queue's lock per few hundred inputs: cheaper per
+    /// input than <see cref="Invoke(TIn)"/>, so that one producer thread can feed many executors. On a bounded pool it
+    /// blocks while the queue is full, like <see cref="Invoke(TIn)"/>.
+    /// </summary>
+    /// <param name="inputs">The inputs.</param>
+    /// <returns>
+    /// How many inputs were queued: all of them, unless the pool stopped, completed or faulted part of the way through;
+    /// then the first that many were accepted and the others were not.
+    /// </returns>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed (or is being disposed) before any input was queued.</exception>
+    /// <exception cref="InvalidOperationException">The pool has been stopped or completed, or is faulted, before any input was queued.</exception>
+    public int InvokeMany(ReadOnlySpan<TIn> inputs)
+    {
+        ThrowIfNotAccepting();
+        object? context = CaptureContext();
+        if (_slots is null)
+        {
+            // Chunks keep the queue's lock short for runners taking calls meanwhile.
+            const int Chunk = 256;
+            for (int start = 0; start < inputs.Length; start += Chunk)
+            {
+                if (!_queue.TryEnqueueMany(inputs.Slice(start, Math.Min(Chunk, inputs.Length - start)), context))
+                {
+                    return start > 0 ? start : throw RefusalException();
+                }
+            }
+
+            return inputs.Length;
+        }
+
+        int queued = 0;
+        while (queued < inputs.Length)
+        {
+            // Wait for one place, then take as many more as are free now, and queue those together.
+            int held = 0;
+            if (!TryTakePlace(wait: true))
+            {
+                return queued > 0 ? queued : throw RefusalException();
+            }
+
+            held++;
+            while (queued + held < inputs.Length && TryTakePlace(wait: false))
+            {
+                held++;
+            }
+
+            if (!_queue.TryEnqueueMany(inputs.Slice(queued, held), context))
+            {
+                // The queue gave its places back; the result slots are ours to give back.
+                _slots.Release(held);
+                return queued > 0 ? queued : throw RefusalException();
+            }
+
+            queued += held;
+        }
+
+        return queued;
+    }
+
+    /// <summary>Queues one call per input like <see cref="InvokeMany(ReadOnlySpan{TIn})"/>, reading the inputs in chunks.</summary>
+    /// <param name="inputs">The inputs; enumerated once, on the calling thread.</param>
+    /// <returns>How many inputs were queued: all of them, unless the pool stopped, completed or faulted part of the way through (the sequence is then not read further).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inputs"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed (or is being disposed) before any input was queued.</exception>
+    /// <exception cref="InvalidOperationException">The pool has been stopped or completed, or is faulted, before any input was queued.</exception>
+    public long InvokeMany(IEnumerable<TIn> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ThrowIfNotAccepting();
+        const int Chunk = 256;
+        TIn[] buffer = System.Buffers.ArrayPool<TIn>.Shared.Rent(Chunk);
+        long queued = 0;
+        try
+        {
+            int count = 0;
+            foreach (TIn input in inputs)
+            {
+                buffer[count++] = input;
+                if (count == Chunk)
+                {
+                    if (!QueueChunk(buffer.AsSpan(0, count), ref queued))
+                    {
+                        return queued;
+                    }
+
+                    count = 0;
+                }
+            }
+
+            QueueChunk(buffer.AsSpan(0, count), ref queued);
+            return queued;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<TIn>.Shared.Return(buffer, System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TIn>());
+        }
+
+        bool QueueChunk(ReadOnlySpan<TIn> chunk, ref long total)
+        {
+            if (chunk.IsEmpty)
+            {
+                return true;
+            }
+
+            int done;
+            try
+            {
+                done = InvokeMany(chunk);
+            }
+            catch (InvalidOperationException) when (total > 0)
+            {
+                // Refused part of the way through: what was queued so far is the answer.
+                return false;
+            }
+
+            total += done;
+            return done == chunk.Length;
+        }
+    }
+
+    /// <summary>Takes a result slot and a queue place for one call on a bounded pool.</summary>
+    /// <returns><see langword="false"/> if none is free and <paramref name="wait"/> is off, or the pool stopped taking calls while waiting.</returns>
+    private bool TryTakePlace(bool wait)
+    {
+        try
+        {
+            if (!_slots!.Wait(wait ? Timeout.Infinite : 0, _noMoreCalls.Token))
+            {
+                return false;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+
+        bool room;
+        try
+        {
+            room = _queue.WaitForRoom(wait ? Timeout.InfiniteTimeSpan : TimeSpan.Zero, _noMoreCalls.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            room = false;
+        }
+
+        if (!room)
+        {
+            _slots.Release();
+        }
+
+        return room;
+    }
+
+    /// <summary>
     /// Says that no more calls will come: later calls are refused, and the result stream ends once every call made
     /// so far has ended. <see cref="Wait()"/>, <see cref="Stop(TimeSpan?)"/> and <see cref="Results"/> are unchanged.
     /// Idempotent.
@@ -370,15 +562,17 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     public void Complete()
     {
         _completed = true;
-        _queue.CompleteAdding();
+        _queue.StopAdding();
         CancelQuietly(_noMoreCalls);
         _sink.CheckEnd();
     }
 
     /// <summary>Queues a call that holds its place in the queue and its result slot (if bounded); the caller has checked the pool accepts calls.</summary>
+    // PERF: compiled fully optimized at once; tiered compilation took millions of calls to promote the hot path.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Accept(TIn input, bool slot)
     {
-        if (!_queue.TryEnqueue(input))
+        if (!_queue.TryEnqueue(input, CaptureContext()))
         {
             // Stop, Complete, Dispose or a fault closed the queue to new calls after the check: the call was not accepted.
             ReleaseSlot(slot);
@@ -403,7 +597,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     {
         if (!IsInsideExecutor)
         {
-            await Task.WhenAll(Array.ConvertAll(_workers, static worker => worker.Ready)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(Array.ConvertAll(_runners, static runner => runner.Ready)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return SnapshotExecutors();
@@ -414,10 +608,10 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     private List<object> SnapshotExecutors()
     {
         ThrowIfFaulted();
-        var live = new List<object>(_workers.Length);
-        foreach (Worker<TIn, TOut> worker in _workers)
+        var live = new List<object>(_runners.Length);
+        foreach (SlotRunner<TIn, TOut> runner in _runners)
         {
-            if (worker.Instance is { } instance)
+            if (runner.Instance is { } instance)
             {
                 live.Add(instance);
             }
@@ -458,7 +652,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
 
         if (Volatile.Read(ref _fault) is { } fault)
         {
-            return new InvalidOperationException("The pool is faulted: every executor has been retired, so a new call could never run.", fault);
+            return fault.Rethrown();
         }
 
         return new InvalidOperationException(StoppedMessage);
@@ -468,7 +662,34 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     {
         if (Volatile.Read(ref _fault) is { } fault)
         {
-            throw new ParallelizeException(fault.Message, fault.InnerExceptions);
+            throw fault.Rethrown();
+        }
+    }
+
+    /// <summary>
+    /// The caller's context for a call to run in: its <see cref="ExecutionContext"/> when contexts flow (the empty one
+    /// is left out, so that calls from plain threads cost nothing more), or, when they do not, its current activity if
+    /// a trace listener wants the call's span parented.
+    /// </summary>
+    // PERF: one thread-static read when contexts flow; a context the caller has not touched is stored as null.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private object? CaptureContext()
+    {
+        if (_flowContext)
+        {
+            ExecutionContext? context = ExecutionContext.Capture();
+            return ReferenceEquals(context, s_emptyContext) ? null : context;
+        }
+
+        return ParallelizeTracing.Source.HasListeners() ? Activity.Current : null;
+    }
+
+    /// <summary>Remembers the empty context, as a runner that started from it captured it.</summary>
+    internal static void PublishEmptyContext(ExecutionContext? context)
+    {
+        if (context is not null && Volatile.Read(ref s_emptyContext) is null)
+        {
+            Interlocked.CompareExchange(ref s_emptyContext, context, null);
         }
     }
 

@@ -1,15 +1,18 @@
 namespace Parallelize;
 
 /// <summary>
-/// Thrown by <see cref="Parallelize{TIn, TOut}.Wait()"/> and its overloads when the pool is faulted: every
-/// executor has been retired by the restart policy, so the calls still queued can never run. The inputs not yet
-/// done are returned by <see cref="Parallelize{TIn, TOut}.Stop(TimeSpan?)"/>; nothing is lost.
+/// Says that a pool cannot run: no executor can run calls any more — every one was retired because it could not be
+/// created, or kept failing inputs that others ran — so the calls still queued never will. Thrown by every entry point
+/// that meets such a pool: <c>Invoke</c> and its siblings, <c>Wait</c>, the result streams, <c>ParallelMap</c> and
+/// pipelines. The inputs it could not run are aborted when the pool stops (<c>Stop</c> returns them; afterwards they
+/// are in <c>Aborted</c>); nothing is lost.
 /// </summary>
-public sealed class ParallelizeException : Exception
+/// <remarks>It is an <see cref="InvalidOperationException"/>: the pool is in a state where the operation cannot succeed.</remarks>
+public sealed class ParallelizeException : InvalidOperationException
 {
     /// <summary>Initializes a new instance with a default message.</summary>
     public ParallelizeException()
-        : this("Every executor of the pool has been retired.")
+        : this("The pool cannot run: every executor has been retired.")
     {
     }
 
@@ -33,36 +36,33 @@ public sealed class ParallelizeException : Exception
     /// <summary>Initializes a new instance with a message and its causes.</summary>
     /// <param name="message">The message.</param>
     /// <param name="innerExceptions">The causes: the last fault of each retired executor.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="innerExceptions"/> is <see langword="null"/>.</exception>
     public ParallelizeException(string message, IEnumerable<Exception> innerExceptions)
-        : this(message, (innerExceptions ?? throw new ArgumentNullException(nameof(innerExceptions))).ToArray(), [])
+        : this(message, (innerExceptions ?? throw new ArgumentNullException(nameof(innerExceptions))).ToArray())
     {
     }
 
-    /// <summary>Initializes a new instance with a message, its causes, and the inputs that were aborted.</summary>
-    /// <param name="message">The message.</param>
-    /// <param name="innerExceptions">The causes: the last fault of each retired executor.</param>
-    /// <param name="abortedInputs">The inputs that could not run and were aborted, in call order.</param>
-    public ParallelizeException(string message, IEnumerable<Exception> innerExceptions, IEnumerable<object?> abortedInputs)
-        : this(
-            message,
-            (innerExceptions ?? throw new ArgumentNullException(nameof(innerExceptions))).ToArray(),
-            (abortedInputs ?? throw new ArgumentNullException(nameof(abortedInputs))).ToArray())
-    {
-    }
-
-    private ParallelizeException(string message, Exception[] innerExceptions, object?[] abortedInputs)
+    private ParallelizeException(string message, Exception[] innerExceptions)
         : base(message, innerExceptions.Length > 0 ? innerExceptions[0] : null)
     {
         InnerExceptions = innerExceptions;
-        AbortedInputs = abortedInputs;
     }
 
     /// <summary>Gets the causes: the last fault of each retired executor, in executor order.</summary>
     public IReadOnlyList<Exception> InnerExceptions { get; }
 
-    /// <summary>
-    /// Gets the inputs that were aborted because of the fault, in call order, when they could not be handed back any
-    /// other way (<c>Dispose</c> of a faulted pool); empty when thrown by <c>Wait</c>, since <c>Stop</c> returns them.
-    /// </summary>
-    public IReadOnlyList<object?> AbortedInputs { get; } = [];
+    /// <summary>The fault of a pool whose <paramref name="executors"/> executors are all retired.</summary>
+    internal static ParallelizeException CannotRun(int executors, IEnumerable<Exception> causes) =>
+        new(
+            $"The pool cannot run: all {executors} of its executors have been retired (they could not be created, or kept failing inputs that others ran; see InnerExceptions), so the calls still queued will never run. They are aborted when the pool stops.",
+            causes);
+
+    /// <summary>A new instance like this one, to throw again with a stack trace of its own.</summary>
+    internal ParallelizeException Rethrown() => new(Message, [.. InnerExceptions]);
+
+    /// <summary>The same fault, said of a pipeline stage: what the stage could not run is in its report.</summary>
+    internal ParallelizeException ForStage(string stage, int index) =>
+        new(
+            $"Pipeline stage '{stage}' cannot run: all of its executors have been retired (see InnerExceptions). The pipeline stopped; the inputs each stage could not run are in its report (the exception's Stages, stage {index} onwards).",
+            [.. InnerExceptions]);
 }

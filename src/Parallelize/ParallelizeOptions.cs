@@ -8,19 +8,32 @@ namespace Parallelize;
 /// checked when set, so a bad value fails where it is written.
 /// </summary>
 /// <remarks>
-/// <para><b>Attempts.</b> Each input may be tried <see cref="MaxAttempts"/> times. A fault (an executor that throws)
-/// or a <see cref="RetryException"/> uses one attempt; an input whose attempts are used up goes to
-/// <see cref="Parallelize{TIn, TOut}.Failures"/>.</para>
-/// <para><b>Restarts.</b> An executor that throws is restarted, in the manner of an Erlang supervisor: it may be
-/// restarted at most <see cref="MaxRestarts"/> times within <see cref="RestartWindow"/> without completing a call
-/// in between; one more fault retires it. The first restart after a successful call is immediate; each further
-/// consecutive restart waits <see cref="RestartBackoff"/>, doubled each time, up to <see cref="MaxRestartBackoff"/>.
-/// A successful call clears the executor's restart history, so an executor that keeps producing results is never
-/// retired for occasional bad inputs. When every executor is retired the pool is faulted.</para>
+/// <para><b>The fault model.</b> When a call throws, the pool decides whose fault it was:</para>
+/// <list type="bullet">
+/// <item><description><b>The input's</b>, when it also fails on another executor (or there is only one): it uses the
+/// input's attempts (<see cref="MaxAttempts"/>) and never counts against an executor. An input that fails everywhere
+/// ends in <c>Failures</c> with every attempt's exception, and the run goes on. An exception not worth retrying
+/// (<see cref="ShouldRetry"/>: by default <see cref="ArgumentException"/>, <see cref="FormatException"/> and the like)
+/// sends the input to <c>Failures</c> at once.</description></item>
+/// <item><description><b>The executor's</b>, when it failed an input that then succeeds on another executor (so the
+/// verdict may come one attempt later): the executor is restarted — a deferred executor is created again — with
+/// backoff, and retired when its budget is spent (<see cref="MaxRestarts"/> within <see cref="RestartWindow"/>); the
+/// others carry on. Whether every fault restarts the executor at once, before the blame is known, is
+/// <see cref="RestartOnEveryFault"/> (off: re-creating a connection for every bad row is expensive).</description></item>
+/// <item><description><b>An outage's</b>, when nearly every recent call fails across the executors: the pool pauses,
+/// probes, resumes, and gives back the attempts the outage cost (<see cref="Outages"/>).</description></item>
+/// </list>
+/// <para>A retried input waits <see cref="RetryDelay"/> (doubling with each failure, jittered, capped at
+/// <see cref="MaxRetryDelay"/>) while the executors run other inputs, then goes first in line, to another executor
+/// than the one it failed on whenever one is free. A call that overruns <see cref="CallTimeout"/> has its token
+/// cancelled and fails with a <see cref="TimeoutException"/>. The pool faults only when no executor can run: every one
+/// retired because it could not be created, or kept failing inputs that others ran.</para>
 /// <para><b>Seeing what happens.</b> <see cref="Progress"/> receives a <see cref="ParallelizeProgress"/> every
-/// <see cref="ProgressInterval"/>; <see cref="Logger"/> receives restarts, retirements, failures and stops; the
+/// <see cref="ProgressInterval"/>; <see cref="Logger"/> receives restarts, retirements, failures, outages and stops; the
 /// <c>Parallelize</c> meter (see <see cref="ParallelizeMetrics"/>) counts calls for <c>dotnet-counters</c> and
-/// OpenTelemetry, tagged with <see cref="Name"/>. All are off or silent by default and cost the calls nothing.</para>
+/// OpenTelemetry, tagged with <see cref="Name"/>; the <c>Parallelize</c> activity source (see
+/// <see cref="ParallelizeTracing"/>) traces each call for a listener. All are off or silent by default and cost the
+/// calls nothing.</para>
 /// </remarks>
 public sealed record ParallelizeOptions
 {
@@ -32,6 +45,9 @@ public sealed record ParallelizeOptions
     private readonly TimeProvider _timeProvider = TimeProvider.System;
     private readonly int? _boundedCapacity;
     private readonly TimeSpan _progressInterval = TimeSpan.FromMilliseconds(500);
+    private readonly TimeSpan _retryDelay = TimeSpan.FromMilliseconds(10);
+    private readonly TimeSpan _maxRetryDelay = TimeSpan.FromSeconds(2);
+    private readonly TimeSpan? _callTimeout;
 
     /// <summary>The longest delay .NET timers accept (about 49.7 days).</summary>
     internal static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
@@ -50,8 +66,12 @@ public sealed record ParallelizeOptions
             : throw new ArgumentOutOfRangeException(nameof(MaxAttempts), value, "MaxAttempts must be at least 1.");
     }
 
-    /// <summary>Gets the number of restarts an executor may have within <see cref="RestartWindow"/>, without a successful call in between, before its next fault retires it.</summary>
-    /// <value>Zero or more; zero retires an executor at its first fault. The default is 5.</value>
+    /// <summary>
+    /// Gets the number of faults blamed on an executor (each restarting it) it may have within <see cref="RestartWindow"/>,
+    /// without a successful call in between, before the next one retires it. A factory that fails is always the
+    /// executor's fault; a fault that the input also makes elsewhere never counts.
+    /// </summary>
+    /// <value>Zero or more; zero retires an executor at its first blamed fault. The default is 5.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
     public int MaxRestarts
     {
@@ -61,7 +81,7 @@ public sealed record ParallelizeOptions
             : throw new ArgumentOutOfRangeException(nameof(MaxRestarts), value, "MaxRestarts must not be negative.");
     }
 
-    /// <summary>Gets the window in which restarts are counted against <see cref="MaxRestarts"/>; older restarts are forgotten.</summary>
+    /// <summary>Gets the window in which blamed faults are counted against <see cref="MaxRestarts"/>; older ones are forgotten.</summary>
     /// <value>Greater than zero. The default is one minute.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative.</exception>
     public TimeSpan RestartWindow
@@ -177,4 +197,91 @@ public sealed record ParallelizeOptions
             ? value
             : throw new ArgumentOutOfRangeException(nameof(ProgressInterval), value, "ProgressInterval must be greater than zero and at most 4294967294 milliseconds.");
     }
+
+    /// <summary>
+    /// Gets the delay before an input's second attempt; it doubles with each further failure, up to
+    /// <see cref="MaxRetryDelay"/>, and a random part of up to half of it is taken off so that inputs that failed
+    /// together do not come back together. The executors run other inputs meanwhile.
+    /// </summary>
+    /// <value>Zero (retry at once) to about 49.7 days. The default is 10 milliseconds.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or longer than a timer supports.</exception>
+    public TimeSpan RetryDelay
+    {
+        get => _retryDelay;
+        init => _retryDelay = value >= TimeSpan.Zero && value <= MaxTimerDelay
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(RetryDelay), value, "RetryDelay must be zero or more and at most 4294967294 milliseconds.");
+    }
+
+    /// <summary>Gets the longest delay before an input's next attempt.</summary>
+    /// <value>Zero to about 49.7 days. The default is 2 seconds.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or longer than a timer supports.</exception>
+    public TimeSpan MaxRetryDelay
+    {
+        get => _maxRetryDelay;
+        init => _maxRetryDelay = value >= TimeSpan.Zero && value <= MaxTimerDelay
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(MaxRetryDelay), value, "MaxRetryDelay must be zero or more and at most 4294967294 milliseconds.");
+    }
+
+    /// <summary>
+    /// Gets the test of whether an exception is worth another attempt. An input whose attempt throws an exception for
+    /// which it returns <see langword="false"/> goes to <c>Failures</c> at once and counts against no executor. A
+    /// <see cref="RetryException"/> is always retried, whatever this says. A predicate that throws means "retry".
+    /// </summary>
+    /// <value>
+    /// The default is <see langword="null"/>: every exception is retried except <see cref="ArgumentException"/> (and
+    /// the exceptions derived from it), <see cref="FormatException"/>, <see cref="NotSupportedException"/> and
+    /// <see cref="NotImplementedException"/>, which say that the input itself is wrong (a malformed row fails the same
+    /// way every time).
+    /// </value>
+    public Func<Exception, bool>? ShouldRetry { get; init; }
+
+    /// <summary>
+    /// Gets the longest one attempt may take. When it is reached the call's token is cancelled; the attempt fails with a
+    /// <see cref="TimeoutException"/> when the call returns (even with a result), and the input is retried as for any
+    /// failure. A synchronous call that ignores its token keeps its executor until it returns, but the calls taken with
+    /// it go to other executors meanwhile.
+    /// </summary>
+    /// <value>Greater than zero and at most about 49.7 days, or <see langword="null"/> for no limit. The default is <see langword="null"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero, negative, or longer than a timer supports.</exception>
+    public TimeSpan? CallTimeout
+    {
+        get => _callTimeout;
+        init => _callTimeout = value is null || (value > TimeSpan.Zero && value <= MaxTimerDelay)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(CallTimeout), value, "CallTimeout must be greater than zero and at most 4294967294 milliseconds, or null for no limit.");
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether every fault restarts its executor at once — a deferred executor is created
+    /// again — before it is known whether the input or the executor was to blame. Only faults blamed on the executor
+    /// count against <see cref="MaxRestarts"/> either way.
+    /// </summary>
+    /// <value>
+    /// The default is <see langword="false"/>: an executor is restarted when a fault is blamed on it (the input it failed
+    /// then succeeded on another executor), since re-creating a connection or reloading a model for every bad row is
+    /// expensive. Turn it on for executors whose state a failed call may leave broken.
+    /// </value>
+    public bool RestartOnEveryFault { get; init; }
+
+    /// <summary>
+    /// Gets how the pool recognises an outage of whatever its executors call, pauses during it and gives back the attempts
+    /// it cost: see <see cref="OutageOptions"/>.
+    /// </summary>
+    /// <value>The default is a new <see cref="OutageOptions"/> (an outage of a few seconds costs no input); <see langword="null"/> turns detection off, so every failure counts.</value>
+    public OutageOptions? Outages { get; init; } = new();
+
+    /// <summary>
+    /// Gets a value indicating whether each call runs in the <see cref="ExecutionContext"/> of the code that made it
+    /// (<c>Invoke</c>), as PLINQ and <c>Parallel.ForEachAsync</c> do: <see cref="AsyncLocal{T}"/> values,
+    /// <see cref="System.Diagnostics.Activity.Current"/> (so a call's span is a child of the caller's) and logging scopes
+    /// flow into the call.
+    /// </summary>
+    /// <value>The default is <see langword="true"/>. Turn it off for raw speed when the calls need nothing from their caller's context; they then run in the executor's own, empty one.</value>
+    public bool FlowExecutionContext { get; init; } = true;
+
+    /// <summary>The built-in rule of <see cref="ShouldRetry"/>: everything but exceptions that say the input itself is wrong.</summary>
+    internal static bool IsWorthRetrying(Exception exception) =>
+        exception is not (ArgumentException or FormatException or NotSupportedException or NotImplementedException);
 }

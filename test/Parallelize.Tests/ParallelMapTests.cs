@@ -86,8 +86,9 @@ public sealed class ParallelMapTests
             }
         }));
 
+        // A malformed row is not worth retrying (ParallelizeOptions.ShouldRetry): one attempt.
         Assert.Equal([0, 1, 2, 3, 4], seen);
-        Assert.Equal(3, ex.InnerExceptions.Count);
+        Assert.Single(ex.InnerExceptions);
         Assert.Contains("row 5", ex.Message, StringComparison.Ordinal);
     }
 

@@ -65,38 +65,69 @@ public sealed class ParallelizeDisposeTests
     }
 
     [Fact(Timeout = Timeouts.Test)]
-    public async Task Dispose_FaultedWithQueuedCalls_StopsThenThrowsParallelizeException()
+    public async Task Dispose_FaultedWithQueuedCalls_NeverThrowsAndKeepsTheAbortedInputsReadable()
     {
-        var options = new ParallelizeOptions { MaxRestarts = 0, MaxAttempts = 5 };
-        var invoked = new Gate();
+        var options = new ParallelizeOptions { MaxRestarts = 0 };
+        var tried = new Gate();
         var pool = new Parallelize<int, int>(
-            _ =>
+            [Deferred.Create<int, int>(() =>
             {
-                invoked.Pass();
-                throw new InvalidOperationException("broken");
-            },
-            count: 1,
+                tried.Pass();
+                throw new InvalidOperationException("cannot connect");
+            })],
             options);
         pool.Invoke(1);
         pool.Invoke(2);
-        invoked.Open();
+        tried.Open();
 
-        var ex = await Assert.ThrowsAsync<ParallelizeException>(() => Task.Run(pool.Dispose));
+        await Task.Run(pool.Dispose);
 
-        Assert.Contains("aborted 2 queued call(s)", ex.Message, StringComparison.Ordinal);
-        Assert.Equal([1, 2], ex.AbortedInputs);
-        Assert.IsType<InvalidOperationException>(Assert.Single(ex.InnerExceptions));
+        Assert.Equal([1, 2], pool.Aborted);
+        Assert.Empty(pool.Results);
+        Assert.Empty(pool.Failures);
         Assert.Throws<ObjectDisposedException>(() => pool.Invoke(3));
     }
 
     [Fact(Timeout = Timeouts.Test)]
-    public async Task DisposeAsync_FaultedWithQueuedCalls_ThrowsParallelizeException()
+    public async Task DisposeAsync_FaultedWithQueuedCalls_NeverThrowsAndKeepsTheAbortedInputsReadable()
     {
-        var options = new ParallelizeOptions { MaxRestarts = 0, MaxAttempts = 5 };
-        var pool = new Parallelize<int, int>(_ => throw new InvalidOperationException("broken"), count: 1, options);
+        var options = new ParallelizeOptions { MaxRestarts = 0 };
+        var tried = new Gate();
+        var pool = new Parallelize<int, int>([Deferred.Create<int, int>(() =>
+        {
+            tried.Pass();
+            throw new InvalidOperationException("cannot connect");
+        })], options);
         pool.Invoke(1);
+        tried.Open();
 
-        await Assert.ThrowsAsync<ParallelizeException>(async () => await pool.DisposeAsync());
+        await pool.DisposeAsync();
+
+        Assert.Equal([1], pool.Aborted);
+    }
+
+    [Fact]
+    public void Dispose_LeavingAUsingBlockWithAnException_NeverReplacesIt()
+    {
+        var options = new ParallelizeOptions { MaxRestarts = 0 };
+        Parallelize<int, int>? kept = null;
+        var tried = new Gate();
+
+        var thrown = Assert.Throws<TimeoutException>((Action)(() =>
+        {
+            using var pool = new Parallelize<int, int>([Deferred.Create<int, int>(() =>
+            {
+                tried.Pass();
+                throw new InvalidOperationException("cannot connect");
+            })], options);
+            kept = pool;
+            pool.Invoke(7);
+            tried.Open();
+            throw new TimeoutException("the caller's own failure");
+        }));
+
+        Assert.Equal("the caller's own failure", thrown.Message);
+        Assert.Equal([7], kept!.Aborted);
     }
 
     [Fact(Timeout = Timeouts.Test)]

@@ -6,10 +6,11 @@ namespace Parallelize.Tests;
 
 public sealed class ParallelizeFaultTests
 {
-    private static readonly ParallelizeOptions NoBackoff = new() { RestartBackoff = TimeSpan.Zero };
+    // Restart mechanics: every fault restarts its executor at once (the default restarts only blamed executors; see the fault-model tests).
+    private static readonly ParallelizeOptions NoBackoff = new() { RestartBackoff = TimeSpan.Zero, RetryDelay = TimeSpan.Zero, RestartOnEveryFault = true };
 
     [Fact(Timeout = Timeouts.Test)]
-    public async Task Invoke_ExecutorThrows_RestartsExecutorAndRetriesInput()
+    public async Task Invoke_ExecutorThrowsWithDefaultOptions_RetriesTheInputWithoutRestartingTheOnlyExecutor()
     {
         int calls = 0;
         using var pool = new Parallelize<int, int>(
@@ -20,8 +21,58 @@ public sealed class ParallelizeFaultTests
         await pool.WaitAsync();
 
         Assert.Equal([15], pool.Results);
+        Assert.Equal(0, pool.Restarts);
+        Assert.Equal(2, calls);
+        Assert.Empty(pool.Failures);
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task Invoke_ExecutorThrowsWithRestartOnEveryFault_RestartsExecutorAndRetriesInput()
+    {
+        int calls = 0;
+        using var pool = new Parallelize<int, int>(
+            x => Interlocked.Increment(ref calls) == 1 ? throw new InvalidOperationException("first call fails") : x * 3,
+            count: 1,
+            NoBackoff);
+        pool.Invoke(5);
+
+        await pool.WaitAsync();
+
+        Assert.Equal([15], pool.Results);
         Assert.Equal(1, pool.Restarts);
         Assert.Empty(pool.Failures);
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task Invoke_ExceptionNotWorthRetrying_GoesToFailuresAfterOneAttempt()
+    {
+        using var pool = new Parallelize<string, int>(int.Parse, count: 2);
+        pool.Invoke("1");
+        pool.Invoke("x");
+        pool.Invoke("3");
+
+        await pool.WaitAsync();
+
+        Failure<string> failure = Assert.Single(pool.Failures);
+        Assert.Equal("x", failure.Input);
+        Assert.Equal(1, failure.Attempts);
+        Assert.IsType<FormatException>(Assert.Single(failure.Exceptions));
+        Assert.Equal([1, 3], pool.Results.Order());
+        Assert.Equal(0, pool.Restarts);
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task Invoke_ShouldRetryPredicate_DecidesWhichExceptionsAreRetried()
+    {
+        var options = new ParallelizeOptions { RetryDelay = TimeSpan.Zero, ShouldRetry = e => e is not TimeoutException };
+        using var pool = new Parallelize<int, int>(x => x == 1 ? throw new TimeoutException("no") : throw new ArgumentException("yes"), count: 1, options);
+        pool.Invoke(1);
+        pool.Invoke(2);
+
+        await pool.WaitAsync();
+
+        Assert.Equal(1, pool.Failures.Single(f => f.Input == 1).Attempts);
+        Assert.Equal(3, pool.Failures.Single(f => f.Input == 2).Attempts);
     }
 
     [Fact(Timeout = Timeouts.Test)]
@@ -49,9 +100,9 @@ public sealed class ParallelizeFaultTests
     [Fact(Timeout = Timeouts.Test)]
     public async Task Invoke_InputFailsEveryTime_GoesToFailuresAfterMaxAttemptsAndOthersComplete()
     {
-        var options = NoBackoff with { MaxAttempts = 4 };
+        var options = new ParallelizeOptions { MaxAttempts = 4, RetryDelay = TimeSpan.Zero };
         using var pool = new Parallelize<int, int>(
-            x => x == 13 ? throw new ArgumentException($"bad {x}") : x,
+            x => x == 13 ? throw new InvalidOperationException($"bad {x}") : x,
             count: 3,
             options);
         for (int i = 10; i < 16; i++)
@@ -173,39 +224,39 @@ public sealed class ParallelizeFaultTests
     }
 
     [Fact(Timeout = Timeouts.Test)]
-    public async Task Restart_PoisonExecutor_IsRetiredAfterItsLimitAndTheOthersCarryOn()
+    public async Task Restart_PoisonExecutor_IsBlamedRestartedThenRetiredWhileTheOthersCarryOn()
     {
-        var options = NoBackoff with { MaxRestarts = 2, MaxAttempts = 100 };
-        var poisonRetired = new Gate();
+        // Every input the poison executor fails succeeds on the healthy one, so each of its generations is blamed once:
+        // two restarts, then the third blamed generation retires it.
+        var options = new ParallelizeOptions { MaxRestarts = 2, MaxAttempts = 100, RestartBackoff = TimeSpan.Zero, RetryDelay = TimeSpan.Zero };
         var poison = new Mock<IExecutor<int, int>>();
         poison.Setup(e => e.Execute(It.IsAny<int>(), It.IsAny<CancellationToken>())).Throws(new InvalidOperationException("poison"));
         Mock<IDisposable> poisonDisposable = poison.As<IDisposable>();
-        poisonDisposable.Setup(d => d.Dispose()).Callback(poisonRetired.Open);
-
-        // The healthy executor holds its first call until the poison one is retired, so the poison one sees calls.
-        Func<int, int> healthy = x =>
-        {
-            poisonRetired.Pass();
-            return x;
-        };
+        Func<int, int> healthy = x => x;
         using var pool = new Parallelize<int, int>([Executor.Create(poison.Object), healthy], options);
-        for (int i = 0; i < 50; i++)
+
+        // Bursts wake both executors (each takes a fair share), so the poison one keeps getting calls until it is retired.
+        int invoked = 0;
+        DateTime deadline = DateTime.UtcNow + Timeouts.Hang;
+        while (pool.GetProgress().RetiredExecutors == 0)
         {
-            pool.Invoke(i);
+            Assert.True(DateTime.UtcNow < deadline, "The poison executor was never retired.");
+            pool.InvokeMany(Enumerable.Range(invoked, 20).ToArray());
+            invoked += 20;
+            await pool.WaitAsync();
         }
 
         await pool.WaitAsync();
-
-        Assert.Equal(Enumerable.Range(0, 50), pool.Results.Order());
+        Assert.Equal(Enumerable.Range(0, invoked), pool.Results.Order());
         Assert.Empty(pool.Failures);
         Assert.Same(healthy, Assert.Single(pool.Executors));
-        poison.Verify(e => e.Execute(It.IsAny<int>(), It.IsAny<CancellationToken>()), Times.Exactly(3));
         poisonDisposable.Verify(d => d.Dispose(), Times.Once);
         Assert.Equal(2, pool.Restarts);
+        Assert.True(poison.Invocations.Count >= 3, $"The poison executor ran {poison.Invocations.Count} calls.");
     }
 
     [Fact(Timeout = Timeouts.Test)]
-    public async Task EveryExecutorRetired_WaitThrowsAndStopReturnsTheRest()
+    public async Task EveryExecutorCannotBeCreated_WaitThrowsAndStopReturnsTheRest()
     {
         var options = NoBackoff with { MaxRestarts = 1, MaxAttempts = 10 };
         var invoked = new Gate();
@@ -222,20 +273,22 @@ public sealed class ParallelizeFaultTests
         var ex = await Assert.ThrowsAsync<ParallelizeException>(() => pool.WaitAsync());
         Assert.Throws<ParallelizeException>(() => pool.Wait(TimeSpan.Zero));
         Assert.Throws<ParallelizeException>(() => pool.Executors);
-        var refused = Assert.Throws<InvalidOperationException>(() => pool.Invoke(99));
+        var refused = Assert.Throws<ParallelizeException>(() => pool.Invoke(99));
         IReadOnlyList<int> aborted = await pool.StopAsync();
 
         Assert.Equal(["a", "b"], ex.InnerExceptions.Select(e => e.Message).Order());
-        Assert.Contains("faulted", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(ex.Message, refused.Message);
+        Assert.StartsWith("The pool cannot run", ex.Message, StringComparison.Ordinal);
         Assert.Empty(pool.Results);
         Assert.Empty(pool.Failures);
         Assert.Equal(Enumerable.Range(0, 10), aborted);
+        Assert.Equal(aborted, pool.Aborted);
 
-        Func<int, int> Fail(string message) => _ =>
+        Executor<int, int> Fail(string message) => Deferred.Create<int, int>(() =>
         {
             invoked.Pass();
             throw new InvalidOperationException(message);
-        };
+        });
     }
 
     [Fact(Timeout = Timeouts.Test)]
@@ -313,23 +366,27 @@ public sealed class ParallelizeFaultTests
         Assert.Contains("System.String", cast.Message, StringComparison.Ordinal);
         Assert.Contains("System.Int32", cast.Message, StringComparison.Ordinal);
 
-        // Every fault restarts the executor, the last attempt's too.
+        // With RestartOnEveryFault every fault restarts the executor, the last attempt's too.
+        Assert.Equal(3, pool.Failures.Single().Attempts);
         Assert.Equal(3, pool.Restarts);
     }
 
     [Fact(Timeout = Timeouts.Test)]
-    public async Task OperationCanceled_ThrownOnItsOwnWithoutStop_IsAFault()
+    public async Task OperationCanceled_ThrownOnItsOwnWithoutStop_IsAFailedAttemptNotAnAbort()
     {
         int calls = 0;
         using var pool = new Parallelize<int, int>(
             x => Interlocked.Increment(ref calls) == 1 ? throw new OperationCanceledException("timed out inside") : x,
-            count: 1);
+            count: 1,
+            NoBackoff);
         pool.Invoke(2);
 
         await pool.WaitAsync();
 
         Assert.Equal([2], pool.Results);
+        Assert.Equal(2, calls);
         Assert.Equal(1, pool.Restarts);
+        Assert.Empty(pool.Stop());
     }
 
     [Fact(Timeout = Timeouts.Test)]
@@ -357,6 +414,9 @@ public sealed class ParallelizeFaultTests
             RestartBackoff = TimeSpan.FromMilliseconds(10),
             MaxRestartBackoff = TimeSpan.FromMilliseconds(30),
             MaxRestarts = 10,
+            MaxAttempts = 5,
+            RetryDelay = TimeSpan.Zero,
+            RestartOnEveryFault = true,
         };
         int calls = 0;
         using var pool = new Parallelize<int, int>(x => Interlocked.Increment(ref calls) <= 4 ? throw new InvalidOperationException() : x, count: 1, options);

@@ -217,7 +217,14 @@ public sealed class ParallelizeStopTests
     public async Task Stop_WorkerInRestartBackoff_ReturnsWithoutWaitingForTheBackoff()
     {
         var clock = new ManualTimeProvider();
-        var options = new ParallelizeOptions { TimeProvider = clock, RestartBackoff = TimeSpan.FromHours(1), MaxAttempts = 10 };
+        var options = new ParallelizeOptions
+        {
+            TimeProvider = clock,
+            RestartBackoff = TimeSpan.FromHours(1),
+            MaxAttempts = 10,
+            RetryDelay = TimeSpan.Zero,
+            RestartOnEveryFault = true,
+        };
         using var pool = new Parallelize<int, int>(_ => throw new InvalidOperationException("always"), count: 1, options);
         pool.Invoke(1);
 
@@ -227,5 +234,24 @@ public sealed class ParallelizeStopTests
 
         Assert.Equal([1], aborted);
         Assert.Equal(1, pool.Restarts);
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task Stop_InputWaitingOutItsRetryDelay_IsAbortedAtOnceWithoutWaitingForTheDelay()
+    {
+        var clock = new ManualTimeProvider();
+        var options = new ParallelizeOptions { TimeProvider = clock, RetryDelay = TimeSpan.FromHours(1) };
+        int calls = 0;
+        using var pool = new Parallelize<int, int>(x => Interlocked.Increment(ref calls) == 1 ? throw new InvalidOperationException("once") : x, count: 1, options);
+        pool.Invoke(1);
+        await clock.TimersCreated.WaitForAsync(1);
+        Assert.Equal(1, pool.GetProgress().Queued);
+
+        IReadOnlyList<int> aborted = await pool.StopAsync();
+
+        Assert.Equal([1], aborted);
+        Assert.Equal([1], pool.Aborted);
+        Assert.Empty(pool.AbortedWhileRunning);
+        Assert.Equal(1, calls);
     }
 }

@@ -138,7 +138,7 @@ public sealed class PipelineTests
         Assert.Equal(Enumerable.Range(0, 50).Where(x => x != 7), seen);
         Failure<object?> failure = Assert.Single(result.Stages[0].Failures);
         Assert.Equal(7, failure.Input);
-        Assert.Equal(3, failure.Attempts);
+        Assert.Equal(1, failure.Attempts);
     }
 
     [Fact(Timeout = Timeouts.Test)]

@@ -1,12 +1,16 @@
 namespace Parallelize.Core;
 
-/// <summary>A worker as the <see cref="WorkQueue{TIn}"/> sees it: how to hand it a batch and how to wake it.</summary>
+/// <summary>A runner as the <see cref="WorkQueue{TIn}"/> sees it: who it is, how to hand it a lease, and how to wake it.</summary>
 internal interface IWorkTaker<TIn>
 {
-    /// <summary>Gets the signal released once each time the worker is taken off the queue's idle stack.</summary>
+    /// <summary>Gets the index of the runner's executor, which a retry avoids after failing on it.</summary>
+    int Index { get; }
+
+    /// <summary>Gets the signal released once each time the runner is taken off the queue's idle stack.</summary>
     SemaphoreSlim Signal { get; }
 
-    /// <summary>Makes the calls just copied into the worker's batch its current batch. Called by the queue under its lock.</summary>
-    /// <param name="count">How many calls the batch holds.</param>
-    void BeginBatch(int count);
+    /// <summary>Makes the calls just copied into the runner's lease its current lease. Called by the queue under its lock: touches only the lease's own fields.</summary>
+    /// <param name="count">How many calls the lease holds.</param>
+    /// <param name="probe">The lease is the one call the outage detector lets through to see whether the outage is over.</param>
+    void BeginBatch(int count, bool probe);
 }

@@ -1,17 +1,16 @@
-using System.Collections.Concurrent;
-
 namespace Parallelize.Core;
 
 /// <summary>
-/// One accepted call, as the queue and the workers' batches hold it: a value of the input and one <see langword="long"/>,
-/// so queuing a call allocates nothing and a queued <see langword="long"/> input takes 16 bytes.
+/// One accepted call, as the queue and the leases hold it: the input, one <see langword="long"/> and the context the
+/// caller ran in, so queuing a call allocates nothing.
 /// </summary>
 /// <remarks>
-/// <para>Ownership: a call is owned by the <see cref="WorkQueue{TIn}"/> while queued, then by the worker whose batch
-/// holds it, until that worker (or <c>Stop</c>, which can steal a batch, see <see cref="Worker{TIn, TOut}"/>) routes it
-/// to its one destination. Only the owner reads or writes it.</para>
+/// <para>Ownership: a call is owned by the <see cref="WorkQueue{TIn}"/> while queued, then by the lease that took it
+/// (see <see cref="CallLease{TIn, TOut}"/>, which says who may settle each of its calls), then — if it waits for
+/// another attempt — by the <see cref="RetryScheduler{TIn}"/>, until it is settled in its one place. Only the owner
+/// reads or writes it.</para>
 /// <para>Layout: <c>_meta</c> holds the sequence in its low 62 bits, "has failed attempts" in bit 62 and "holds a
-/// place of a bounded queue" in bit 63. The exceptions of failed attempts live in <see cref="CallHistories"/>,
+/// place of a bounded queue" in bit 63. What happened to the failed attempts lives in <see cref="CallHistories"/>,
 /// keyed by sequence: allocated only when a call fails, never on the fast path.</para>
 /// </remarks>
 internal struct QueuedCall<TIn>
@@ -23,66 +22,35 @@ internal struct QueuedCall<TIn>
     /// <summary>The input; a retry may replace it.</summary>
     public TIn Input;
 
+    /// <summary>
+    /// The caller's <see cref="ExecutionContext"/>, to run the call in (<see cref="ParallelizeOptions.FlowExecutionContext"/>),
+    /// or the caller's <see cref="System.Diagnostics.Activity"/> when the context does not flow but a trace listener
+    /// wants the call's span parented; <see langword="null"/> to run in the worker's own, empty context.
+    /// </summary>
+    public object? Context;
+
     private long _meta;
 
-    public QueuedCall(TIn input, long sequence, bool holdsPlace)
+    public QueuedCall(TIn input, long sequence, bool holdsPlace, object? context)
     {
         Input = input;
+        Context = context;
         _meta = sequence | (holdsPlace ? PlaceBit : 0);
     }
 
-    /// <summary>Gets the position of the call in call order (1-based), set by the queue, under its lock, when the call is accepted.</summary>
+    /// <summary>Gets the call's id: its position in call order (1-based), set by the queue, under its lock, when the call is accepted. Unique per pool; crosses the wire to remote executors.</summary>
     public readonly long Sequence => _meta & SequenceMask;
 
-    /// <summary>Gets a value indicating whether an attempt of the call has failed (its exceptions are in <see cref="CallHistories"/>).</summary>
+    /// <summary>Gets a value indicating whether an attempt of the call has failed (its record is in <see cref="CallHistories"/>).</summary>
     public readonly bool HasHistory => (_meta & HistoryBit) != 0;
 
-    /// <summary>Gets or sets a value indicating whether the call holds a place of a bounded queue: true from acceptance until a worker first takes it.</summary>
+    /// <summary>Gets or sets a value indicating whether the call holds a place of a bounded queue: true from acceptance until a lease first takes it.</summary>
     public bool HoldsPlace
     {
         readonly get => _meta < 0;
         set => _meta = value ? _meta | PlaceBit : _meta & ~PlaceBit;
     }
 
-    /// <summary>Records one failed attempt. Only the owner calls it.</summary>
-    /// <param name="histories">The pool's histories.</param>
-    /// <param name="error">What went wrong.</param>
-    /// <returns>How many attempts the call has used.</returns>
-    public int RecordAttempt(CallHistories histories, Exception error)
-    {
-        _meta |= HistoryBit;
-        return histories.Add(Sequence, error);
-    }
-
-    /// <summary>Builds the failure record of a call that used up its attempts, and forgets its history.</summary>
-    /// <param name="histories">The pool's histories.</param>
-    /// <returns>The failure.</returns>
-    public readonly Failure<TIn> ToFailure(CallHistories histories)
-    {
-        Exception[] errors = HasHistory ? histories.Take(Sequence) : [];
-        return new Failure<TIn>(Input, errors.Length, errors);
-    }
-}
-
-/// <summary>The exceptions of the calls whose attempts failed, by sequence.</summary>
-/// <remarks>Each entry is touched only by the owner of its call (see <see cref="QueuedCall{TIn}"/>); the dictionary is concurrent because owners of different calls use it at once.</remarks>
-internal sealed class CallHistories
-{
-    private readonly ConcurrentDictionary<long, List<Exception>> _errors = new();
-
-    /// <summary>Adds a failed attempt.</summary>
-    /// <returns>How many attempts the call has used.</returns>
-    public int Add(long sequence, Exception error)
-    {
-        List<Exception> errors = _errors.GetOrAdd(sequence, static _ => []);
-        errors.Add(error);
-        return errors.Count;
-    }
-
-    /// <summary>Removes and returns a call's exceptions.</summary>
-    public Exception[] Take(long sequence) =>
-        _errors.TryRemove(sequence, out List<Exception>? errors) ? [.. errors] : [];
-
-    /// <summary>Forgets a call that succeeded after failed attempts.</summary>
-    public void Forget(long sequence) => _errors.TryRemove(sequence, out _);
+    /// <summary>Marks the call as having a record in <see cref="CallHistories"/>. Only the owner calls it.</summary>
+    public void MarkHistory() => _meta |= HistoryBit;
 }

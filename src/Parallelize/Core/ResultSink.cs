@@ -9,9 +9,9 @@ namespace Parallelize.Core;
 /// counted as ended.
 /// </summary>
 /// <remarks>
-/// <para><b>Who delivers.</b> The worker that finished a batch delivers it itself, in one step, under <c>_lock</c>:
-/// no hand-off to another thread, so a result is in <c>Results</c> as soon as its batch ends and costs no wake-up.
-/// <c>Stop</c> delivers the finished part of a batch it steals the same way.</para>
+/// <para><b>Who delivers.</b> Whoever settles a lease's calls delivers them itself, in one step, under <c>_lock</c>:
+/// its runner at the end of the lease (or at a failed call), or a thief releasing a stuck lease (see
+/// <see cref="CallLease{TIn, TOut}"/>). No hand-off to another thread, so a delivery costs no wake-up.</para>
 /// <para><b>Lock.</b> <c>_lock</c> guards the lists' writing end (<see cref="AppendOnlyList{T}"/> needs one writer at
 /// a time, which the lock provides), the stream's writing end, the reorder buffer (<c>_reorder</c>, <c>_next</c>)
 /// and the end-of-stream decision. Under it run only collection operations, the pending tracker's count (whose own
@@ -97,12 +97,13 @@ internal sealed class ResultSink<TIn, TOut>
     /// <summary>Gets the fault once everything delivered before it is in the lists; <see langword="null"/> until then.</summary>
     public ParallelizeException? DeliveredFault => Volatile.Read(ref _deliveredFault);
 
-    /// <summary>Delivers the successful calls of a batch and counts them as ended.</summary>
+    /// <summary>Delivers the successful calls of a lease and counts them as ended; a call that had failed before settles its blame (see <see cref="CallHistories.Succeeded"/>).</summary>
     /// <param name="calls">The calls.</param>
     /// <param name="outputs">Their results, at the same indexes.</param>
+    /// <param name="executor">The executor that ran them.</param>
     // PERF: compiled fully optimized at once; tiered compilation took millions of calls to promote the hot path.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public void DeliverResults(ReadOnlySpan<QueuedCall<TIn>> calls, ReadOnlySpan<TOut> outputs)
+    public void DeliverResults(ReadOnlySpan<QueuedCall<TIn>> calls, ReadOnlySpan<TOut> outputs, int executor)
     {
         if (calls.IsEmpty)
         {
@@ -118,7 +119,7 @@ internal sealed class ResultSink<TIn, TOut>
                     Completions.AddUnpublished(new Completion<TIn, TOut>(calls[i].Input, outputs[i]));
                     if (calls[i].HasHistory)
                     {
-                        _histories.Forget(calls[i].Sequence);
+                        _histories.Succeeded(calls[i].Sequence, executor);
                     }
                 }
 
@@ -133,7 +134,7 @@ internal sealed class ResultSink<TIn, TOut>
             {
                 if (calls[i].HasHistory)
                 {
-                    _histories.Forget(calls[i].Sequence);
+                    _histories.Succeeded(calls[i].Sequence, executor);
                 }
 
                 ended += Route(new Entry(calls[i].Input, outputs[i], null, calls[i].Sequence));
@@ -144,12 +145,13 @@ internal sealed class ResultSink<TIn, TOut>
         }
     }
 
-    /// <summary>Delivers a call that used up its attempts and counts it as ended.</summary>
+    /// <summary>Delivers a call that failed for good and counts it as ended.</summary>
     /// <param name="call">The call.</param>
     /// <returns>The failure delivered.</returns>
     public Failure<TIn> DeliverFailure(in QueuedCall<TIn> call)
     {
-        Failure<TIn> failure = call.ToFailure(_histories);
+        Exception[] errors = call.HasHistory ? _histories.Take(call.Sequence) : [];
+        var failure = new Failure<TIn>(call.Input, errors.Length, errors);
         var entry = new Entry(call.Input, default!, failure, call.Sequence);
         lock (_lock)
         {

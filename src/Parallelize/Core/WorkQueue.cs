@@ -14,9 +14,10 @@ namespace Parallelize.Core;
 /// <see cref="ArrayPool{T}.Shared"/> and given back when outgrown or drained, so a large backlog does not cost a
 /// fresh large-object allocation each time a pool builds one. A worker takes up to its batch size of calls
 /// at once, under one acquisition of the lock.</para>
-/// <para><b>Lock.</b> <c>_lock</c> guards the ring (<c>_ring</c>, <c>_head</c>, <c>_count</c>), <c>_idle</c>,
-/// <c>_sequence</c>, <c>_addingCompleted</c> and <c>_closed</c>, and makes "take calls, hand them to the worker's
-/// batch (<see cref="IWorkTaker{TIn}.BeginBatch"/>), count them in flight" one atomic step. So once
+/// <para><b>Lock.</b> <c>_lock</c> guards the ring (<c>_ring</c>, <c>_head</c>, <c>_count</c>), <c>_retries</c>,
+/// <c>_idle</c>, <c>_sequence</c>, <c>_addingStopped</c>, <c>_paused</c>, <c>_probes</c> and <c>_closed</c>, and
+/// makes "take calls, hand them to the runner's lease (<see cref="IWorkTaker{TIn}.BeginBatch"/>), count them in
+/// flight" one atomic step. So once
 /// <see cref="Close"/> has returned, every call is either in the list it returned or in some worker's batch and
 /// counted in <c>_inFlight</c>: none is in between. Under the lock only collection operations run, plus counting a
 /// new call in the pending tracker (whose lock is therefore taken inside this one; it never calls back).
@@ -35,9 +36,18 @@ namespace Parallelize.Core;
 /// first takes a call that holds one. Calls put back after a fault are queued without a place: they were accepted
 /// already, and refusing them could lose them. So the queue holds at most the capacity plus the batches of the
 /// executors.</para>
-/// <para><b>In flight.</b> <c>_inFlight</c> rises only under the lock and only while open, so after
-/// <see cref="Close"/> it only falls. It falls by a whole batch, in <see cref="Complete"/>, called by whoever owns
-/// the batch once every call of it has been routed. <see cref="Drained"/> completes when the queue is closed and
+/// <para><b>Retries.</b> A call queued again for another attempt waits in <c>_retries</c>, first in line, with the
+/// executor it failed on: a runner takes it before new calls, unless the call failed on that very runner and another
+/// runner is idle — then it is left for that one, which is woken. A call that has failed only on that runner is kept
+/// from it <em>firmly</em> while another runner is live, even a busy one, so that its next attempt tells whose fault
+/// it was (see <see cref="CallHistory"/>). Retries hold no place.</para>
+/// <para><b>Pause.</b> While <c>_paused</c> (an outage, see <c>OutageDetector</c>), runners take nothing and
+/// producers wake nobody; <see cref="AllowProbe"/> lets exactly one call through at a time, to see whether the
+/// outage is over, and <see cref="Resume"/> wakes as many idle runners as there are calls.</para>
+/// <para><b>In flight.</b> <c>_inFlight</c> counts calls taken from the queue and not yet settled: in leases, or
+/// waiting in the retry scheduler for their next attempt. It rises only under the lock and only while open, so after
+/// <see cref="Close"/> it only falls. It falls in <see cref="Settled"/>, called by whoever owns calls once each of them
+/// has been routed to its place (or queued again). <see cref="Drained"/> completes when the queue is closed and
 /// nothing is in flight.</para>
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage(
@@ -50,6 +60,7 @@ internal sealed class WorkQueue<TIn>
 
     private readonly Lock _lock = new();
     private readonly Stack<IWorkTaker<TIn>> _idle = new();
+    private readonly Queue<(QueuedCall<TIn> Call, int Avoid, bool Firmly)> _retries = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim? _room;
     private readonly PendingTracker? _pending;
@@ -58,9 +69,14 @@ internal sealed class WorkQueue<TIn>
     private int _count;
     private int _searching;
     private long _sequence;
-    private bool _addingCompleted;
+    private bool _addingStopped;
+    private bool _paused;
+    private int _probes;
     private PaddedInt32 _closed;
     private int _inFlight;
+    private int _liveTakers = int.MaxValue;
+    private int _retryCount;
+    private int _pausedFlag;
 
     /// <summary>Initializes a new queue.</summary>
     /// <param name="capacity">The most calls queued and not started; <see langword="null"/> for no limit.</param>
@@ -74,17 +90,20 @@ internal sealed class WorkQueue<TIn>
         }
     }
 
-    /// <summary>Gets a value indicating whether the queue has a capacity.</summary>
-    public bool IsBounded => _room is not null;
-
     /// <summary>Gets a value indicating whether the queue is closed: nothing is taken or queued any more.</summary>
     public bool IsClosed => Volatile.Read(ref _closed.Value) != 0;
 
     /// <summary>Gets a task that completes once the queue is closed and no taken call is unsettled.</summary>
     public Task Drained => _drained.Task;
 
-    /// <summary>Gets the number of calls queued and not yet started (a snapshot).</summary>
+    /// <summary>Gets the number of new calls queued and not yet started (a snapshot); retries waiting their turn are in <see cref="RetriesQueued"/>.</summary>
     public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Gets the number of calls queued again for another attempt and not yet taken (a snapshot).</summary>
+    public int RetriesQueued => Volatile.Read(ref _retryCount);
+
+    /// <summary>Gets a value indicating whether runners are held back by an outage (a snapshot).</summary>
+    public bool IsPaused => Volatile.Read(ref _pausedFlag) != 0;
 
     /// <summary>Gets the number of calls taken and not yet settled.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -97,20 +116,28 @@ internal sealed class WorkQueue<TIn>
     /// <returns><see langword="false"/> if the queue takes no new calls (completed or closed); the call was not queued and its place, if any, was given back.</returns>
     // PERF: compiled fully optimized at once; tiered compilation took millions of calls to promote the hot path.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public bool TryEnqueue(TIn input)
+    public bool TryEnqueue(TIn input) => TryEnqueue(input, null);
+
+    /// <summary>Queues a new call that runs in <paramref name="context"/>; see <see cref="TryEnqueue(TIn)"/>.</summary>
+    /// <param name="input">The input.</param>
+    /// <param name="context">The caller's context (see <see cref="QueuedCall{TIn}.Context"/>).</param>
+    /// <returns><see langword="false"/> if the queue takes no new calls.</returns>
+    // PERF: compiled fully optimized at once; tiered compilation took millions of calls to promote the hot path.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public bool TryEnqueue(TIn input, object? context)
     {
         IWorkTaker<TIn>? wake = null;
         bool accepted = false;
         lock (_lock)
         {
-            if (_closed.Value == 0 && !_addingCompleted)
+            if (_closed.Value == 0 && !_addingStopped)
             {
                 // Counted as pending here, where it is accepted, never before: a refused call must not show as pending
                 // even for an instant, or a stream could miss its end.
                 _pending?.Add();
                 long sequence = _sequence + 1;
                 Volatile.Write(ref _sequence, sequence);
-                Push(new QueuedCall<TIn>(input, sequence, _room is not null));
+                Push(new QueuedCall<TIn>(input, sequence, _room is not null, context));
                 wake = WakeOneIfNeeded();
                 accepted = true;
             }
@@ -123,6 +150,55 @@ internal sealed class WorkQueue<TIn>
         }
 
         wake?.Signal.Release();
+        return true;
+    }
+
+    /// <summary>
+    /// Queues new calls under one acquisition of the lock, waking as many idle runners as needed. On a bounded queue the
+    /// caller must hold a place for each (see <see cref="WaitForRoom"/>).
+    /// </summary>
+    /// <param name="inputs">The inputs, in call order.</param>
+    /// <param name="context">The caller's context, shared by these calls.</param>
+    /// <returns><see langword="false"/> if the queue takes no new calls: none was queued, and their places, if any, were given back.</returns>
+    public bool TryEnqueueMany(ReadOnlySpan<TIn> inputs, object? context)
+    {
+        if (inputs.IsEmpty)
+        {
+            return true;
+        }
+
+        List<IWorkTaker<TIn>>? wake = null;
+        bool accepted = false;
+        lock (_lock)
+        {
+            if (_closed.Value == 0 && !_addingStopped)
+            {
+                bool holdsPlace = _room is not null;
+                long sequence = _sequence;
+                foreach (TIn input in inputs)
+                {
+                    _pending?.Add();
+                    sequence++;
+                    Push(new QueuedCall<TIn>(input, sequence, holdsPlace, context));
+                }
+
+                Volatile.Write(ref _sequence, sequence);
+                while (WakeOneIfNeeded() is { } taker)
+                {
+                    (wake ??= []).Add(taker);
+                }
+
+                accepted = true;
+            }
+        }
+
+        if (!accepted)
+        {
+            _room?.Release(inputs.Length);
+            return false;
+        }
+
+        wake?.ForEach(static taker => taker.Signal.Release());
         return true;
     }
 
@@ -180,12 +256,112 @@ internal sealed class WorkQueue<TIn>
         return true;
     }
 
-    /// <summary>Refuses new calls from now on, while calls already accepted may still be queued again.</summary>
-    public void CompleteAdding()
+    /// <summary>Sets how many runners can take calls; a retry kept firmly from one runner is given to it after all when it is the last.</summary>
+    /// <param name="count">The number of live runners.</param>
+    public void SetLiveTakers(int count)
+    {
+        IWorkTaker<TIn>? wake = null;
+        lock (_lock)
+        {
+            _liveTakers = count;
+
+            // A retry kept from the last live runner is now its to take: make sure it looks.
+            if (count <= 1 && _retries.Count > 0 && _idle.TryPop(out IWorkTaker<TIn>? taker))
+            {
+                Interlocked.Increment(ref _searching);
+                wake = taker;
+            }
+        }
+
+        wake?.Signal.Release();
+    }
+
+    /// <summary>Queues a call again for another attempt, first in line among new calls, avoiding the executor it failed on.</summary>
+    /// <param name="call">The call; it holds no place.</param>
+    /// <param name="avoid">The index of the executor the call failed on, or -1.</param>
+    /// <param name="firmly">Keep it from that executor while any other is live, not only while another is idle.</param>
+    /// <returns><see langword="false"/> if the queue is closed; the caller still owns the call.</returns>
+    public bool TryRequeueRetry(in QueuedCall<TIn> call, int avoid, bool firmly)
+    {
+        IWorkTaker<TIn>? wake;
+        lock (_lock)
+        {
+            if (_closed.Value != 0)
+            {
+                return false;
+            }
+
+            _retries.Enqueue((call, avoid, firmly));
+            Volatile.Write(ref _retryCount, _retries.Count);
+            wake = WakeOneIfNeeded();
+        }
+
+        wake?.Signal.Release();
+        return true;
+    }
+
+    /// <summary>Holds runners back: from now on they take no call (but probes, see <see cref="AllowProbe"/>) until <see cref="Resume"/>.</summary>
+    public void Pause()
     {
         lock (_lock)
         {
-            _addingCompleted = true;
+            _paused = true;
+            _probes = 0;
+            Volatile.Write(ref _pausedFlag, 1);
+        }
+    }
+
+    /// <summary>Lets one call through a paused queue, waking a runner for it.</summary>
+    public void AllowProbe()
+    {
+        IWorkTaker<TIn>? wake = null;
+        lock (_lock)
+        {
+            if (!_paused || _closed.Value != 0)
+            {
+                return;
+            }
+
+            _probes = 1;
+            if (Volatile.Read(ref _searching) == 0 && _count + _retries.Count > 0 && _idle.TryPop(out IWorkTaker<TIn>? taker))
+            {
+                Interlocked.Increment(ref _searching);
+                wake = taker;
+            }
+        }
+
+        wake?.Signal.Release();
+    }
+
+    /// <summary>Lets runners take calls again after <see cref="Pause"/>, waking as many idle ones as there are calls.</summary>
+    public void Resume()
+    {
+        List<IWorkTaker<TIn>>? wake = null;
+        lock (_lock)
+        {
+            if (!_paused)
+            {
+                return;
+            }
+
+            _paused = false;
+            _probes = 0;
+            Volatile.Write(ref _pausedFlag, 0);
+            while (WakeOneIfNeeded() is { } taker)
+            {
+                (wake ??= []).Add(taker);
+            }
+        }
+
+        wake?.ForEach(static taker => taker.Signal.Release());
+    }
+
+    /// <summary>Refuses new calls from now on, while calls already accepted may still be queued again.</summary>
+    public void StopAdding()
+    {
+        lock (_lock)
+        {
+            _addingStopped = true;
         }
     }
 
@@ -222,19 +398,39 @@ internal sealed class WorkQueue<TIn>
                 return 0;
             }
 
-            // Leaving calls below the minimum lets them gather into a larger batch. A worker about to park takes them
-            // anyway if no worker is searching: nobody else would be sure to come for them.
-            if (_count >= minimum || (park && _count > 0 && Volatile.Read(ref _searching) == 0))
+            bool probe = false;
+            int available = _count + _retries.Count;
+            if (_paused)
             {
-                // With idle workers about, take only a fair share, so that a burst of slow calls after fast ones
-                // spreads over the executors instead of filling one large batch.
-                taken = Math.Min(_count, max);
+                // An outage: nothing is taken but the one probe call, which goes alone.
+                if (_probes > 0 && available > 0)
+                {
+                    _probes--;
+                    probe = true;
+                    max = 1;
+                    minimum = 1;
+                }
+                else
+                {
+                    available = 0;
+                }
+            }
+
+            // Leaving calls below the minimum lets them gather into a larger batch. A runner about to park takes them
+            // anyway if no runner is searching: nobody else would be sure to come for them.
+            if (available > 0 && (available >= minimum || probe || (park && Volatile.Read(ref _searching) == 0)))
+            {
+                // With idle runners about, take only a fair share, so that a burst of slow calls after fast ones
+                // spreads over the executors instead of filling one large lease.
+                int want = Math.Min(available, max);
                 if (_idle.Count > 0)
                 {
-                    taken = Math.Min(taken, (_count + _idle.Count) / (_idle.Count + 1));
+                    want = Math.Max(1, Math.Min(want, (available + _idle.Count) / (_idle.Count + 1)));
                 }
 
-                for (int i = 0; i < taken; i++)
+                // A probe takes whatever is first: holding it back for another runner could leave the outage unprobed.
+                taken = TakeRetries(taker, batch, want, avoidance: !probe);
+                for (int i = taken; i < want && _count > 0; i++)
                 {
                     ref QueuedCall<TIn> slot = ref _ring[_head];
                     if (slot.HoldsPlace)
@@ -244,22 +440,38 @@ internal sealed class WorkQueue<TIn>
                     }
 
                     batch[i] = slot;
-                    if (RuntimeHelpers.IsReferenceOrContainsReferences<TIn>())
+                    if (RuntimeHelpers.IsReferenceOrContainsReferences<QueuedCall<TIn>>())
                     {
-                        // Let the GC have the input; a value-type input is left as it is, so the producer's next
-                        // write to this slot does not have to fetch a line this worker dirtied.
+                        // Let the GC have the input and the context; a value-type input is left as it is, so the
+                        // producer's next write to this slot does not have to fetch a line this runner dirtied.
                         slot = default;
                     }
+
                     _head = (_head + 1) & (_ring.Length - 1);
+                    taken++;
+                    Volatile.Write(ref _count, _count - 1);
                 }
 
-                Volatile.Write(ref _count, _count - taken);
-                Interlocked.Add(ref _inFlight, taken);
-                taker.BeginBatch(taken);
-
-                // Calls left behind (a fair share, or more than the batch holds) must not wait for a producer that
-                // may never come again: wake the next idle worker for them, as a producer would.
-                wake = WakeOneIfNeeded();
+                // Calls left behind (a fair share, more than the lease holds, or retries left for another runner) must
+                // not wait for a producer that may never come again: wake the next idle runner for them, as a producer
+                // would.
+                if (taken > 0)
+                {
+                    Interlocked.Add(ref _inFlight, taken);
+                    taker.BeginBatch(taken, probe);
+                    wake = WakeOneIfNeeded();
+                }
+                else
+                {
+                    // Only retries that failed on this runner are queued, and another runner is idle: wake it for them
+                    // before this one parks, so this one is never the one woken.
+                    _probes += probe ? 1 : 0;
+                    wake = WakeOneIfNeeded();
+                    if (park)
+                    {
+                        _idle.Push(taker);
+                    }
+                }
             }
             else if (park)
             {
@@ -277,13 +489,39 @@ internal sealed class WorkQueue<TIn>
         return taken;
     }
 
+    /// <summary>
+    /// Under the lock: takes retries first in line into the lease, at most <paramref name="want"/>. A retry that failed
+    /// on this very runner while another runner is idle is left for the idle one (woken by the caller's
+    /// <see cref="WakeOneIfNeeded"/>), and so is everything behind it.
+    /// </summary>
+    private int TakeRetries(IWorkTaker<TIn> taker, QueuedCall<TIn>[] batch, int want, bool avoidance)
+    {
+        int taken = 0;
+        while (taken < want && _retries.TryPeek(out (QueuedCall<TIn> Call, int Avoid, bool Firmly) next))
+        {
+            if (avoidance && next.Avoid == taker.Index && (_idle.Count > 0 || (next.Firmly && _liveTakers > 1)))
+            {
+                break;
+            }
+
+            batch[taken++] = _retries.Dequeue().Call;
+        }
+
+        if (taken > 0)
+        {
+            Volatile.Write(ref _retryCount, _retries.Count);
+        }
+
+        return taken;
+    }
+
     /// <summary>Counts the calling worker as searching, if no other worker is: it may then spin briefly before parking.</summary>
     /// <returns><see langword="true"/> if the caller now searches; it must call <see cref="TakeOrPark"/> with <c>searching</c> set.</returns>
     public bool TryStartSearching() => Interlocked.CompareExchange(ref _searching, 1, 0) == 0;
 
-    /// <summary>Settles a batch: its owner has routed every call of it.</summary>
-    /// <param name="count">How many calls the batch held.</param>
-    public void Complete(int count)
+    /// <summary>Counts calls out of flight: their owner has routed each of them to its place, or queued it again.</summary>
+    /// <param name="count">How many calls.</param>
+    public void Settled(int count)
     {
         int left = Interlocked.Add(ref _inFlight, -count);
         Debug.Assert(left >= 0, "More calls completed than taken.");
@@ -294,14 +532,22 @@ internal sealed class WorkQueue<TIn>
     }
 
     /// <summary>Closes the queue: no call is queued or taken after this.</summary>
-    /// <returns>The calls that were queued, in queue order; the caller now owns them and must <see cref="DrainedCalls.Dispose"/> them.</returns>
-    public DrainedCalls Close()
+    /// <param name="retries">Receives the calls that were queued for another attempt; the caller now owns them.</param>
+    /// <returns>The new calls that were queued, in queue order; the caller now owns them and must <see cref="DrainedCalls.Dispose"/> them.</returns>
+    public DrainedCalls Close(List<QueuedCall<TIn>> retries)
     {
         DrainedCalls drained;
         IWorkTaker<TIn>[] idle;
         lock (_lock)
         {
             Volatile.Write(ref _closed.Value, 1);
+            foreach ((QueuedCall<TIn> call, _, _) in _retries)
+            {
+                retries.Add(call);
+            }
+
+            _retries.Clear();
+            Volatile.Write(ref _retryCount, 0);
             drained = new DrainedCalls(_ring, _head, _count);
             _ring = [];
             _head = 0;
@@ -311,7 +557,7 @@ internal sealed class WorkQueue<TIn>
             Interlocked.Add(ref _searching, idle.Length);
         }
 
-        // Pairs with the full fence of Interlocked.Add in Complete: either Complete sees _closed, or this read sees
+        // Pairs with the full fence of Interlocked.Add in Settled: either Settled sees _closed, or this read sees
         // its decrement. Both may see each other; TrySetResult makes that harmless.
         Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _inFlight) == 0)
@@ -330,7 +576,7 @@ internal sealed class WorkQueue<TIn>
     /// <summary>Under the lock: pops an idle worker to wake if there are more queued calls than searching workers.</summary>
     private IWorkTaker<TIn>? WakeOneIfNeeded()
     {
-        if (_count > Volatile.Read(ref _searching) && _idle.TryPop(out IWorkTaker<TIn>? taker))
+        if (!_paused && _count + _retries.Count > Volatile.Read(ref _searching) && _idle.TryPop(out IWorkTaker<TIn>? taker))
         {
             Interlocked.Increment(ref _searching);
             return taker;

@@ -20,8 +20,10 @@ public sealed class Executor<TIn, TOut>
         Func<TIn, CancellationToken, TOut>? call,
         Func<TIn, CancellationToken, ValueTask<TOut>>? callAsync,
         Func<IExecutor<TIn, TOut>>? factory,
-        Func<CancellationToken, ValueTask<IAsyncExecutor<TIn, TOut>>>? factoryAsync)
+        Func<CancellationToken, ValueTask<IAsyncExecutor<TIn, TOut>>>? factoryAsync,
+        Func<int, CancellationToken, ValueTask<Core.IExecutorSlot<TIn, TOut>>>? slotFactory = null)
     {
+        SlotFactory = slotFactory;
         Instance = instance;
         Call = call;
         CallAsync = callAsync;
@@ -30,10 +32,19 @@ public sealed class Executor<TIn, TOut>
     }
 
     /// <summary>Gets a value indicating whether the pool creates this executor itself, on its worker.</summary>
-    public bool IsDeferred => Factory is not null || FactoryAsync is not null;
+    public bool IsDeferred => Factory is not null || FactoryAsync is not null || SlotFactory is not null;
 
     /// <summary>Gets a value indicating whether this executor is asynchronous (runs on the thread pool).</summary>
-    public bool IsAsynchronous => CallAsync is not null || FactoryAsync is not null;
+    public bool IsAsynchronous => CallAsync is not null || FactoryAsync is not null || SlotFactory is not null;
+
+    /// <summary>Creates the slot of an executor that runs outside the pool's threads (a worker process, a cluster node), given the executor's index; called again after a restart.</summary>
+    internal Func<int, CancellationToken, ValueTask<Core.IExecutorSlot<TIn, TOut>>>? SlotFactory { get; }
+
+    /// <summary>Describes an executor that runs in a slot.</summary>
+    /// <param name="slotFactory">Creates the slot for the executor at an index.</param>
+    /// <returns>The executor.</returns>
+    internal static Executor<TIn, TOut> InSlot(Func<int, CancellationToken, ValueTask<Core.IExecutorSlot<TIn, TOut>>> slotFactory) =>
+        new(null, null, null, null, null, slotFactory);
 
     /// <summary>The delegate or object given directly; <see langword="null"/> for a deferred executor.</summary>
     internal object? Instance { get; }

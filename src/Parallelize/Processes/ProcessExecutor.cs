@@ -23,9 +23,10 @@ namespace Parallelize;
 /// restarts or retires the executor;</description></item>
 /// <item><description>the pool stops and cancels the call (<c>Stop</c> after its finish timeout): the process and its
 /// children are killed before <c>Stop</c> returns, and the input is returned by <c>Stop</c> as aborted;</description></item>
-/// <item><description>the process cannot be started (no such program, no such working directory): the exception is an
-/// executor fault, so the restart policy applies, and a pool whose every start fails is faulted rather than
-/// running every input to no purpose.</description></item>
+/// <item><description>the process cannot be started (no such program, no such working directory): an
+/// <see cref="ExecutorLostException"/> wrapping the system's error, so the input is not charged an attempt, the executor
+/// is blamed under the restart policy, and a pool whose every start fails is faulted rather than running every input to
+/// no purpose.</description></item>
 /// </list>
 /// <para>A run ends when the process has exited and its output has ended: a background child that keeps the output
 /// open keeps the run going until it exits or the timeout kills it. Children that leave the process tree (a daemon
@@ -141,7 +142,7 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
     /// <exception cref="ArgumentNullException"><paramref name="input"/> is <see langword="null"/>.</exception>
     /// <exception cref="RetryException">The run failed and <see cref="ProcessExecutorOptions.OnFailure"/> is <see cref="ProcessFailureHandling.Fail"/>; its inner exception is the <see cref="ProcessFailedException"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the process was killed.</exception>
-    /// <exception cref="System.ComponentModel.Win32Exception">The process could not be started.</exception>
+    /// <exception cref="ExecutorLostException">The process could not be started; its inner exception says why.</exception>
     public async ValueTask<ProcessResult> ExecuteAsync(ProcessRequest input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -159,7 +160,17 @@ public sealed class ProcessExecutor : IAsyncExecutor<ProcessRequest, ProcessResu
         // the kill still keeps open.
         using var abandon = new CancellationTokenSource();
         long started = clock.GetTimestamp();
-        process.Start();
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            // The program (or the working directory) is missing: the executor's fault, not the input's. The pool blames
+            // and restarts the executor and retires it when it keeps failing, so a pool whose every start fails faults
+            // instead of running every input to no purpose.
+            throw new ExecutorLostException($"{FileName} could not be started: {ex.Message}", ex);
+        }
 
         // Killed inside the pool's Stop, as it cancels the token, so that no process outlives a Stop that has
         // returned (a program may exit right after it). Disposed before the process: waits for a running kill.

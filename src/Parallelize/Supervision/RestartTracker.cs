@@ -1,62 +1,61 @@
 namespace Parallelize.Supervision;
 
 /// <summary>
-/// The restart policy of one executor: how many restarts it has had since its last successful call within the
-/// window, and how long to wait before the next one.
+/// The restart policy of one executor: how many faults blamed on it fell within the window since its last successful
+/// call, and how long to wait before its next restart.
 /// </summary>
-/// <remarks>Used only by the worker that owns the executor, on that worker's flow: no lock, by construction.</remarks>
+/// <remarks>Used only by the runner that owns the executor, on that runner's flow: no lock, by construction.</remarks>
 internal sealed class RestartTracker
 {
     private readonly ParallelizeOptions _options;
-    private readonly Queue<long> _restarts = new();
+    private readonly Queue<long> _charges = new();
     private int _consecutive;
 
     public RestartTracker(ParallelizeOptions options) => _options = options;
 
-    /// <summary>Clears the restart history after a successful call.</summary>
+    /// <summary>Clears the history after a successful call: an executor that keeps producing results is never retired for occasional faults.</summary>
     public void OnSuccess()
     {
-        if (_consecutive != 0)
+        if (_consecutive != 0 || _charges.Count != 0)
         {
-            _restarts.Clear();
+            _charges.Clear();
             _consecutive = 0;
         }
     }
 
-    /// <summary>Decides whether a faulted executor may be restarted, and after what delay.</summary>
-    /// <param name="delay">The delay before the restart.</param>
-    /// <returns><see langword="false"/> if the executor must be retired.</returns>
-    public bool TryRestart(out TimeSpan delay)
+    /// <summary>Counts a fault blamed on the executor against <see cref="ParallelizeOptions.MaxRestarts"/>.</summary>
+    /// <returns><see langword="false"/> if the budget is spent: the executor must be retired.</returns>
+    public bool TryCharge()
     {
         TimeProvider clock = _options.TimeProvider;
         long now = clock.GetTimestamp();
-        while (_restarts.Count > 0 && clock.GetElapsedTime(_restarts.Peek(), now) >= _options.RestartWindow)
+        while (_charges.Count > 0 && clock.GetElapsedTime(_charges.Peek(), now) >= _options.RestartWindow)
         {
-            _restarts.Dequeue();
+            _charges.Dequeue();
         }
 
-        if (_restarts.Count >= _options.MaxRestarts)
+        if (_charges.Count >= _options.MaxRestarts)
         {
-            delay = TimeSpan.Zero;
             return false;
         }
 
-        _restarts.Enqueue(now);
-        _consecutive++;
-        delay = BackoffFor(_consecutive);
+        _charges.Enqueue(now);
         return true;
     }
 
-    private TimeSpan BackoffFor(int consecutive)
+    /// <summary>Gets the delay before the next restart: none for the first since a success, then <see cref="ParallelizeOptions.RestartBackoff"/> doubling up to <see cref="ParallelizeOptions.MaxRestartBackoff"/>.</summary>
+    /// <returns>The delay.</returns>
+    public TimeSpan NextRestartDelay()
     {
-        if (consecutive <= 1)
+        _consecutive++;
+        if (_consecutive <= 1)
         {
             return TimeSpan.Zero;
         }
 
         TimeSpan max = _options.MaxRestartBackoff;
         TimeSpan delay = _options.RestartBackoff;
-        for (int i = 2; i < consecutive && delay < max; i++)
+        for (int i = 2; i < _consecutive && delay < max; i++)
         {
             delay = delay <= max - delay ? delay + delay : max;
         }

@@ -28,4 +28,16 @@ internal static partial class Log
     [LoggerMessage(EventId = 6, EventName = "ProgressHandlerFailed", Level = LogLevel.Warning,
         Message = "Pool {PoolName}: the progress handler threw; the report is dropped")]
     public static partial void ProgressHandlerFailed(ILogger logger, Exception exception, string poolName);
+
+    [LoggerMessage(EventId = 7, EventName = "OutageStarted", Level = LogLevel.Warning,
+        Message = "Pool {PoolName}: {Failures} of the last {Window} calls failed on {Executors} executor(s): an outage of what they call; dispatch is paused and probed, and {Refunded} input(s) got their attempt back")]
+    public static partial void OutageStarted(ILogger logger, string poolName, int failures, int window, int executors, int refunded);
+
+    [LoggerMessage(EventId = 8, EventName = "OutageEnded", Level = LogLevel.Information,
+        Message = "Pool {PoolName}: a call succeeded after an outage of {DurationMs:0} ms; dispatch resumed")]
+    public static partial void OutageEnded(ILogger logger, string poolName, double durationMs);
+
+    [LoggerMessage(EventId = 9, EventName = "OutageGaveUp", Level = LogLevel.Error,
+        Message = "Pool {PoolName}: the outage lasted {DurationMs:0} ms, longer than OutageOptions.MaxDuration; dispatch resumed and failures count again")]
+    public static partial void OutageGaveUp(ILogger logger, string poolName, double durationMs);
 }

@@ -34,6 +34,9 @@ internal sealed class MeterInstruments
         meter.CreateObservableCounter(ParallelizeMetrics.Aborted, () => Observe(static c => c.Aborted), "{call}", "Calls aborted by Stop.");
         meter.CreateObservableUpDownCounter(ParallelizeMetrics.Queued, () => Observe(static c => c.Queued), "{call}", "Calls queued and not yet taken by an executor.");
         meter.CreateObservableUpDownCounter(ParallelizeMetrics.InFlight, () => Observe(static c => c.Running), "{call}", "Calls taken by executors and not yet settled.");
+        meter.CreateObservableCounter(ParallelizeMetrics.Outages, () => Observe(static c => c.Outages), "{outage}", "Outages that paused the pool.");
+        meter.CreateObservableUpDownCounter(ParallelizeMetrics.Paused, () => Observe(static c => c.IsPaused ? 1 : 0), "{pool}", "Pools paused by an outage now.");
+        meter.CreateObservableUpDownCounter(ParallelizeMetrics.RetiredExecutors, () => Observe(static c => c.RetiredExecutors), "{executor}", "Executors retired by the restart policy.");
         CallDuration = meter.CreateHistogram<double>(ParallelizeMetrics.CallDuration, "s", "Duration of calls that returned a result.");
     }
 
@@ -71,7 +74,7 @@ internal sealed class MeterInstruments
 
             _live.RemoveAt(at);
             string key = pool.Name ?? "";
-            _retired[key] = _retired.GetValueOrDefault(key) + (final with { Queued = 0, Running = 0 });
+            _retired[key] = _retired.GetValueOrDefault(key) + (final with { Queued = 0, Running = 0, IsPaused = false, RetiredExecutors = 0 });
         }
     }
 

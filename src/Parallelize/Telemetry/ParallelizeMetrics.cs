@@ -44,6 +44,15 @@ public static class ParallelizeMetrics
     /// <summary>Observable up-down counter (<c>{call}</c>): calls taken by executors and not yet settled.</summary>
     public const string InFlight = "parallelize.in_flight";
 
+    /// <summary>Observable counter (<c>{outage}</c>): outages that paused the pool (see <see cref="OutageOptions"/>).</summary>
+    public const string Outages = "parallelize.outages";
+
+    /// <summary>Observable up-down counter (<c>{pool}</c>): pools paused by an outage now (0 or 1 for one pool).</summary>
+    public const string Paused = "parallelize.paused";
+
+    /// <summary>Observable up-down counter (<c>{executor}</c>): executors the restart policy has retired.</summary>
+    public const string RetiredExecutors = "parallelize.executors.retired";
+
     /// <summary>Histogram (<c>s</c>): the duration of each call that returned a result, by <see cref="ParallelizeOptions.TimeProvider"/>.</summary>
     public const string CallDuration = "parallelize.call.duration";
 }

@@ -63,4 +63,10 @@ public sealed record ParallelizeProgress
 
     /// <summary>Gets a value indicating whether the pool is faulted: no executor can run, so the calls still queued never will.</summary>
     public bool IsFaulted { get; init; }
+
+    /// <summary>Gets a value indicating whether an outage has paused the pool: no call is handed out but a probe (see <see cref="OutageOptions"/>).</summary>
+    public bool IsPaused { get; init; }
+
+    /// <summary>Gets how many outages have paused the pool so far.</summary>
+    public long Outages { get; init; }
 }

@@ -3,7 +3,7 @@ namespace Parallelize.Telemetry;
 /// <summary>The counts a pool keeps anyway, read without a lock: what progress reports and metrics are made of.</summary>
 internal readonly record struct PoolCounts(
     long Accepted, int Queued, int Running, long Completed, long Failed, long Retried, long Restarted, long Aborted,
-    int Executors = 0, int RetiredExecutors = 0, bool IsFaulted = false)
+    int Executors = 0, int RetiredExecutors = 0, bool IsFaulted = false, bool IsPaused = false, long Outages = 0)
 {
     public static PoolCounts operator +(PoolCounts a, PoolCounts b) => new(
         a.Accepted + b.Accepted,
@@ -16,5 +16,7 @@ internal readonly record struct PoolCounts(
         a.Aborted + b.Aborted,
         a.Executors + b.Executors,
         a.RetiredExecutors + b.RetiredExecutors,
-        a.IsFaulted || b.IsFaulted);
+        a.IsFaulted || b.IsFaulted,
+        a.IsPaused || b.IsPaused,
+        a.Outages + b.Outages);
 }

@@ -103,6 +103,8 @@ internal sealed class PoolTelemetry
             Executors = counts.Executors,
             RetiredExecutors = counts.RetiredExecutors,
             IsFaulted = counts.IsFaulted,
+            IsPaused = counts.IsPaused,
+            Outages = counts.Outages,
         };
     }
 
@@ -117,6 +119,27 @@ internal sealed class PoolTelemetry
     /// <summary>A call used up its attempts and was delivered to <c>Failures</c>.</summary>
     public void OnFailure(long callNumber, int attempts, Exception? lastError) =>
         Log.CallFailed(Logger, lastError, _logName, callNumber, attempts);
+
+    /// <summary>An outage paused the pool.</summary>
+    public void OnOutageStarted(int failures, int window, int executors, int refunded)
+    {
+        Log.OutageStarted(Logger, _logName, failures, window, executors, refunded);
+        Report(last: false);
+    }
+
+    /// <summary>A call succeeded after an outage: the pool resumed.</summary>
+    public void OnOutageEnded(TimeSpan duration)
+    {
+        Log.OutageEnded(Logger, _logName, duration.TotalMilliseconds);
+        Report(last: false);
+    }
+
+    /// <summary>An outage lasted too long: the pool resumed and failures count again.</summary>
+    public void OnOutageGaveUp(TimeSpan duration)
+    {
+        Log.OutageGaveUp(Logger, _logName, duration.TotalMilliseconds);
+        Report(last: false);
+    }
 
     /// <summary>Every executor is retired.</summary>
     public void OnFaulted(ParallelizeException fault, int executorCount)

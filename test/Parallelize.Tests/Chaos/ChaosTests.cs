@@ -8,8 +8,9 @@ namespace Parallelize.Tests.Chaos;
 
 /// <summary>
 /// Chaos: many producers, 200 executors of every kind, about 1% of attempts throwing, retries with and without a
-/// replacement input, poison inputs, factories that fail, and Stop at a random moment — then no input may be lost
-/// or duplicated, and the restarts must match the faults. Each round runs under a deadlock watchdog that fails with
+/// replacement input, poison inputs that fail on every executor, factories that fail, an outage window in which every
+/// call fails for a while, and Stop at a random moment — then no input may be lost or duplicated, and the restarts
+/// must match the faults. Each round runs under a deadlock watchdog that fails with
 /// every thread's managed stack instead of timing out silently.
 /// </summary>
 /// <remarks>
@@ -109,10 +110,15 @@ public sealed class ChaosTests(ITestOutputHelper output)
         var faults = new FaultCounter();
         var options = new ParallelizeOptions
         {
-            // Never retire: every fault before Stop must become a restart. Short backoffs still exercise the delay.
+            // Never retire, and restart at every fault: every fault before Stop must become a restart. Short backoffs
+            // and retry delays still exercise the timers; the outage detector pauses the pool through the outage.
             MaxRestarts = int.MaxValue,
+            RestartOnEveryFault = true,
             RestartBackoff = TimeSpan.FromMilliseconds(1),
             MaxRestartBackoff = TimeSpan.FromMilliseconds(4),
+            RetryDelay = random.Next(2) == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(1),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(4),
+            Outages = new OutageOptions { ProbeDelay = TimeSpan.FromMilliseconds(5), MaxProbeDelay = TimeSpan.FromMilliseconds(20) },
             BoundedCapacity = random.Next(3) == 0 ? random.Next(64, 4096) : null,
         };
         TimeSpan? finishTimeout = random.Next(3) switch
@@ -160,9 +166,15 @@ public sealed class ChaosTests(ITestOutputHelper output)
                     }
 
                     accepted[id] = true;
-                    if (Interlocked.Increment(ref acceptedCount) == stopAfter)
+                    int count = Interlocked.Increment(ref acceptedCount);
+                    if (count == stopAfter)
                     {
                         stopNow.Set(); // the producer that makes the stopAfter-th call pulls the trigger
+                    }
+
+                    if (count == calls / 3)
+                    {
+                        faults.BeginOutage(TimeSpan.FromMilliseconds(30)); // every call fails for a while: the service is down
                     }
                 }
             },
@@ -218,7 +230,8 @@ public sealed class ChaosTests(ITestOutputHelper output)
 
         foreach (Failure<long> failure in failures)
         {
-            Assert.Equal(options.MaxAttempts, failure.Attempts);
+            // Attempts an outage made fail are given back, so an input may have been tried more often.
+            Assert.True(failure.Attempts >= options.MaxAttempts, $"a failure after {failure.Attempts} attempts");
             seen[failure.Input & IdMask]++;
         }
 
@@ -255,11 +268,11 @@ public sealed class ChaosTests(ITestOutputHelper output)
         await Timeouts.Until(() => faults.Disposed == faults.Created, $"every created executor ({faults.Created}) is disposed ({faults.Disposed})");
         Assert.Equal(faults.Created, faults.Disposed);
 
-        return new RoundReport(1, calls, acceptedCount, faults.Count, restarts, results.Length, failures.Length, aborted.Count, lost, duplicated, clock.Elapsed);
+        return new RoundReport(1, calls, acceptedCount, faults.Count, restarts, results.Length, failures.Length, aborted.Count, lost, duplicated, clock.Elapsed, pool.GetProgress().Outages);
     }
 
     private readonly record struct RoundReport(
-        int Rounds, long Calls, long Accepted, long Faults, long Restarts, long Results, long Failures, long Aborted, long Lost, long Duplicated, TimeSpan Time)
+        int Rounds, long Calls, long Accepted, long Faults, long Restarts, long Results, long Failures, long Aborted, long Lost, long Duplicated, TimeSpan Time, long Outages)
     {
         public static RoundReport operator +(RoundReport a, RoundReport b) => new(
             a.Rounds + b.Rounds,
@@ -272,10 +285,11 @@ public sealed class ChaosTests(ITestOutputHelper output)
             a.Aborted + b.Aborted,
             a.Lost + b.Lost,
             a.Duplicated + b.Duplicated,
-            a.Time + b.Time);
+            a.Time + b.Time,
+            a.Outages + b.Outages);
 
         public override string ToString() =>
-            $"{Calls} calls, {Accepted} accepted = {Results} results + {Failures} failures + {Aborted} aborted; {Faults} faults, {Restarts} restarts; "
+            $"{Calls} calls, {Accepted} accepted = {Results} results + {Failures} failures + {Aborted} aborted; {Faults} faults, {Restarts} restarts, {Outages} outage pause(s); "
             + $"lost {Lost}, duplicated {Duplicated}; {Time.TotalSeconds:0.0} s";
     }
 
@@ -286,6 +300,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         private long _created;
         private long _disposed;
         private int _instances;
+        private long _outageEnds;
 
         public long Count => Interlocked.Read(ref _count);
 
@@ -300,6 +315,13 @@ public sealed class ChaosTests(ITestOutputHelper output)
         }
 
         public void OnDisposed() => Interlocked.Increment(ref _disposed);
+
+        /// <summary>Makes every call fail for <paramref name="length"/> from now on.</summary>
+        public void BeginOutage(TimeSpan length) =>
+            Interlocked.Exchange(ref _outageEnds, Stopwatch.GetTimestamp() + (long)(length.TotalSeconds * Stopwatch.Frequency));
+
+        /// <summary>Gets a value indicating whether the service behind the executors is down now.</summary>
+        public bool InOutage => Stopwatch.GetTimestamp() < Interlocked.Read(ref _outageEnds);
 
         /// <summary>A factory: fails about 1% of the time, as a connection or a model load might.</summary>
         public T Create<T>(int seed, Func<ChaosWork, T> wrap)
@@ -332,6 +354,11 @@ public sealed class ChaosTests(ITestOutputHelper output)
             if (id % PoisonEvery == PoisonAt)
             {
                 throw faults.Fault($"poison input {id}");
+            }
+
+            if (faults.InOutage)
+            {
+                throw faults.Fault($"service down for {id}");
             }
 
             int roll = Roll();

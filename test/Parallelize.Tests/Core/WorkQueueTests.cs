@@ -90,9 +90,9 @@ public sealed class WorkQueueTests
         var batch = new QueuedCall<int>[2];
         Assert.Equal(2, queue.TakeOrPark(taker, batch, 2, minimum: 1, searching: false, park: false, out _));
 
-        queue.Close().Dispose();
+        queue.Close([]).Dispose();
         Assert.False(queue.Drained.IsCompleted);
-        queue.Complete(2);
+        queue.Settled(2);
 
         Assert.True(queue.Drained.IsCompleted);
         Assert.Equal(0, queue.TakeOrPark(taker, batch, 2, minimum: 1, searching: false, park: false, out bool closed));
@@ -103,9 +103,9 @@ public sealed class WorkQueueTests
     public void TryRequeue_AfterClose_FailsAndLeavesTheCallsWithTheirOwner()
     {
         var queue = new WorkQueue<int>();
-        queue.Close().Dispose();
+        queue.Close([]).Dispose();
 
-        QueuedCall<int>[] calls = [new QueuedCall<int>(1, 1, holdsPlace: false)];
+        QueuedCall<int>[] calls = [new QueuedCall<int>(1, 1, holdsPlace: false, context: null)];
         Assert.False(queue.TryRequeue(calls, atFront: false));
     }
 
@@ -203,7 +203,7 @@ public sealed class WorkQueueTests
         Assert.Equal(0, queue.TakeOrPark(taker, batch, 1, minimum: 1, searching: false, park: true, out _));
 
         Task waiting = taker.Signal.WaitAsync();
-        queue.Close().Dispose();
+        queue.Close([]).Dispose();
         await waiting;
 
         Assert.Equal(0, queue.TakeOrPark(taker, batch, 1, minimum: 1, searching: true, park: true, out bool closed));
@@ -212,7 +212,7 @@ public sealed class WorkQueueTests
 
     private static List<QueuedCall<T>> Drain<T>(WorkQueue<T> queue)
     {
-        using WorkQueue<T>.DrainedCalls drained = queue.Close();
+        using WorkQueue<T>.DrainedCalls drained = queue.Close([]);
         var calls = new List<QueuedCall<T>>();
         for (int i = 0; i < drained.Count; i++)
         {
@@ -228,7 +228,9 @@ public sealed class WorkQueueTests
 
         public SemaphoreSlim Signal { get; } = new(0);
 
-        public void BeginBatch(int count) => Batch = count;
+        public int Index => 0;
+
+        public void BeginBatch(int count, bool probe) => Batch = count;
 
         public void Dispose() => Signal.Dispose();
     }

@@ -97,7 +97,7 @@ public sealed class BatchedCoreReviewTests
     {
         // Tree index 1 starts 4 and 5, which start 10, 11, 12, 13: all of them must still start, or Dispose waits
         // for workers that never ran.
-        Worker<StartTreeInput, int>.ThreadStartHook = index => _ = index == 1 ? throw new InvalidOperationException("no thread for you") : 0;
+        SlotRunner<StartTreeInput, int>.ThreadStartHook = index => _ = index == 1 ? throw new InvalidOperationException("no thread for you") : 0;
         try
         {
             var pool = new Parallelize<StartTreeInput, int>(input => input.Value, count: 14);
@@ -114,7 +114,7 @@ public sealed class BatchedCoreReviewTests
         }
         finally
         {
-            Worker<StartTreeInput, int>.ThreadStartHook = null;
+            SlotRunner<StartTreeInput, int>.ThreadStartHook = null;
         }
     }
 
@@ -161,7 +161,9 @@ public sealed class BatchedCoreReviewTests
     {
         public SemaphoreSlim Signal { get; } = new(0);
 
-        public void BeginBatch(int count)
+        public int Index => 0;
+
+        public void BeginBatch(int count, bool probe)
         {
         }
 

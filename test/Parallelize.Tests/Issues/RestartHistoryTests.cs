@@ -6,6 +6,25 @@ namespace Parallelize.Tests.Issues;
 public sealed class RestartHistoryTests
 {
     [Fact(Timeout = Timeouts.Test)]
+    public async Task Restart_InputFaultsWithDefaultOptions_NeverRestartOrRetireTheExecutor()
+    {
+        // With one executor every fault is the input's: it costs the input its attempt and the executor nothing.
+        using var pool = new Parallelize<int, int>(
+            x => x < 0 ? throw new InvalidOperationException($"bad {x}") : x,
+            count: 1,
+            new ParallelizeOptions { MaxRestarts = 0, MaxAttempts = 1 });
+        foreach (int input in new[] { -1, 1, -2, 2, -3, 3 })
+        {
+            pool.Invoke(input);
+            await pool.WaitAsync();
+        }
+
+        Assert.Equal([1, 2, 3], pool.Results);
+        Assert.Equal(3, pool.Failures.Count);
+        Assert.Equal(0, pool.Restarts);
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
     public async Task Restart_SuccessfulCallBetweenFaults_ClearsHistorySoExecutorIsNeverRetired()
     {
         // ParallelizeOptions documents: "A successful call clears the executor's restart history, so an executor that
@@ -16,7 +35,7 @@ public sealed class RestartHistoryTests
         using var pool = new Parallelize<int, int>(
             x => x < 0 ? throw new InvalidOperationException($"bad {x}") : x,
             count: 1,
-            new ParallelizeOptions { MaxRestarts = 1, MaxAttempts = 1, RestartBackoff = TimeSpan.Zero });
+            new ParallelizeOptions { MaxRestarts = 1, MaxAttempts = 1, RestartBackoff = TimeSpan.Zero, RestartOnEveryFault = true });
         foreach (int input in new[] { -1, 1, -2, 2, -3, 3 })
         {
             pool.Invoke(input);

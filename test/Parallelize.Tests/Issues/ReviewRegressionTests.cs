@@ -168,7 +168,7 @@ public sealed class ReviewRegressionTests
             {
                 started.Arrive();
                 gate.Pass();
-                throw new InvalidOperationException("broken");
+                throw new ExecutorLostException("connection lost");
             },
             count: 1,
             new ParallelizeOptions { BoundedCapacity = 1, MaxRestarts = 0 });
@@ -179,8 +179,7 @@ public sealed class ReviewRegressionTests
 
         gate.Open();
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => blocked);
-        Assert.IsType<ParallelizeException>(ex.InnerException);
+        await Assert.ThrowsAsync<ParallelizeException>(() => blocked);
         Assert.Equal([1, 2], await pool.StopAsync());
     }
 
@@ -194,7 +193,7 @@ public sealed class ReviewRegressionTests
             x =>
             {
                 gate.Pass();
-                return x == 0 ? 0 : throw new InvalidOperationException("broken");
+                return x == 0 ? 0 : throw new ExecutorLostException("connection lost");
             },
             count: 1,
             new ParallelizeOptions { MaxRestarts = 0, RetainResults = retain, OrderedResults = true });
@@ -225,7 +224,7 @@ public sealed class ReviewRegressionTests
         var options = new ParallelizeOptions { MaxRestarts = 0 };
 
         await Assert.ThrowsAsync<ParallelizeException>(() => Task.Run(() => Enumerable.Range(0, 1000)
-            .ParallelMap([Executor.Create<int, int>(_ => throw new InvalidOperationException("broken"))], ordered: true, options)
+            .ParallelMap([Executor.Create<int, int>(_ => throw new ExecutorLostException("connection lost"))], ordered: true, options)
             .ToList()));
     }
 
@@ -235,7 +234,7 @@ public sealed class ReviewRegressionTests
         var options = new ParallelizeOptions { MaxRestarts = 0 };
 
         await Assert.ThrowsAsync<ParallelizeException>(() => Task.Run(() => Pipeline.From(Enumerable.Range(0, 100_000))
-            .Then([Executor.Create<int, int>(_ => throw new InvalidOperationException("broken"))], options: options)
+            .Then([Executor.Create<int, int>(_ => throw new ExecutorLostException("connection lost"))], options: options)
             .ForEach(_ => { })));
     }
 

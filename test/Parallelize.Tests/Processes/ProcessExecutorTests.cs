@@ -291,11 +291,12 @@ public sealed class ProcessExecutorTests : IDisposable
     }
 
     [Fact(Timeout = Timeouts.Test)]
-    public async Task ExecuteAsync_NoSuchProgram_ThrowsWin32Exception()
+    public async Task ExecuteAsync_NoSuchProgram_ThrowsExecutorLostWithTheSystemError()
     {
         var executor = new ProcessExecutor("parallelize-no-such-program");
 
-        await Assert.ThrowsAsync<Win32Exception>(() => executor.ExecuteAsync(new ProcessRequest(), CancellationToken.None).AsTask());
+        var lost = await Assert.ThrowsAsync<ExecutorLostException>(() => executor.ExecuteAsync(new ProcessRequest(), CancellationToken.None).AsTask());
+        Assert.IsType<Win32Exception>(lost.InnerException);
     }
 
     [Fact(Timeout = Timeouts.Test)]
@@ -507,9 +508,10 @@ public sealed class ProcessExecutorTests : IDisposable
 
         ParallelizeException fault = await Assert.ThrowsAsync<ParallelizeException>(() => pool.WaitAsync().WaitAsync(Timeouts.Hang));
 
-        Assert.All(fault.InnerExceptions, e => Assert.IsType<Win32Exception>(e));
+        Assert.All(fault.InnerExceptions, e => Assert.IsType<Win32Exception>(Assert.IsType<ExecutorLostException>(e).InnerException));
         IReadOnlyList<ProcessRequest> notDone = pool.Stop();
-        Assert.Equal(5, notDone.Count + pool.Failures.Count);
+        Assert.Equal(5, notDone.Count);
+        Assert.Empty(pool.Failures);
     }
 
     private static void KillIfRunning(int pid)

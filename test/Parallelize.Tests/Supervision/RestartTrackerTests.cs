@@ -8,68 +8,66 @@ public sealed class RestartTrackerTests
     private readonly ManualTimeProvider _clock = new();
 
     [Fact]
-    public void TryRestart_ConsecutiveFaults_FirstIsImmediateThenBackoffDoublesUpToTheMaximum()
+    public void NextRestartDelay_ConsecutiveRestarts_FirstIsImmediateThenBackoffDoublesUpToTheMaximum()
     {
         var tracker = new RestartTracker(Options(maxRestarts: 10));
 
-        var delays = Enumerable.Range(0, 6).Select(_ =>
-        {
-            Assert.True(tracker.TryRestart(out TimeSpan delay));
-            return (int)delay.TotalMilliseconds;
-        }).ToArray();
+        int[] delays = [.. Enumerable.Range(0, 6).Select(_ => (int)tracker.NextRestartDelay().TotalMilliseconds)];
 
         Assert.Equal([0, 10, 20, 40, 50, 50], delays);
     }
 
     [Fact]
-    public void TryRestart_MoreThanMaxRestartsWithinTheWindow_Retires()
+    public void TryCharge_MoreThanMaxRestartsWithinTheWindow_Retires()
     {
         var tracker = new RestartTracker(Options(maxRestarts: 3));
 
-        Assert.True(tracker.TryRestart(out _));
-        Assert.True(tracker.TryRestart(out _));
-        Assert.True(tracker.TryRestart(out _));
-        Assert.False(tracker.TryRestart(out _));
+        Assert.True(tracker.TryCharge());
+        Assert.True(tracker.TryCharge());
+        Assert.True(tracker.TryCharge());
+        Assert.False(tracker.TryCharge());
     }
 
     [Fact]
-    public void TryRestart_RestartsOlderThanTheWindow_AreForgotten()
+    public void TryCharge_ChargesOlderThanTheWindow_AreForgotten()
     {
         var tracker = new RestartTracker(Options(maxRestarts: 2));
-        Assert.True(tracker.TryRestart(out _));
-        Assert.True(tracker.TryRestart(out _));
+        Assert.True(tracker.TryCharge());
+        Assert.True(tracker.TryCharge());
 
         _clock.Advance(TimeSpan.FromSeconds(61));
 
-        Assert.True(tracker.TryRestart(out _));
+        Assert.True(tracker.TryCharge());
     }
 
     [Fact]
-    public void OnSuccess_AfterRestarts_ClearsTheHistoryAndTheBackoff()
+    public void OnSuccess_AfterCharges_ClearsTheHistoryAndTheBackoff()
     {
         var tracker = new RestartTracker(Options(maxRestarts: 2));
-        Assert.True(tracker.TryRestart(out _));
-        Assert.True(tracker.TryRestart(out TimeSpan second));
+        Assert.True(tracker.TryCharge());
+        Assert.True(tracker.TryCharge());
+        tracker.NextRestartDelay();
+        TimeSpan second = tracker.NextRestartDelay();
 
         tracker.OnSuccess();
 
-        Assert.True(tracker.TryRestart(out TimeSpan afterSuccess));
         Assert.Equal(TimeSpan.FromMilliseconds(10), second);
-        Assert.Equal(TimeSpan.Zero, afterSuccess);
-        Assert.True(tracker.TryRestart(out _));
-        Assert.False(tracker.TryRestart(out _));
+        Assert.Equal(TimeSpan.Zero, tracker.NextRestartDelay());
+        Assert.True(tracker.TryCharge());
+        Assert.True(tracker.TryCharge());
+        Assert.False(tracker.TryCharge());
     }
 
     [Fact]
-    public void TryRestart_ZeroMaxRestarts_RetiresAtTheFirstFault()
+    public void TryCharge_ZeroMaxRestarts_RetiresAtTheFirstBlamedFault()
     {
         var tracker = new RestartTracker(Options(maxRestarts: 0));
 
-        Assert.False(tracker.TryRestart(out _));
+        Assert.False(tracker.TryCharge());
     }
 
     [Fact]
-    public void TryRestart_HugeBackoff_IsCappedWithoutOverflow()
+    public void NextRestartDelay_HugeBackoff_IsCappedWithoutOverflow()
     {
         var tracker = new RestartTracker(new ParallelizeOptions
         {
@@ -82,7 +80,7 @@ public sealed class RestartTrackerTests
         TimeSpan last = TimeSpan.Zero;
         for (int i = 0; i < 40; i++)
         {
-            Assert.True(tracker.TryRestart(out last));
+            last = tracker.NextRestartDelay();
         }
 
         Assert.Equal(TimeSpan.FromDays(49), last);

@@ -32,9 +32,9 @@ public sealed class LoggingTests
     {
         var logger = new CollectingLogger();
         using var pool = new Parallelize<string, int>(
-            x => x == "secret" ? throw new FormatException("bad") : x.Length,
+            x => x == "secret" ? throw new InvalidDataException("bad") : x.Length,
             count: 1,
-            new ParallelizeOptions { Logger = logger, MaxAttempts = 2, RestartBackoff = TimeSpan.Zero });
+            new ParallelizeOptions { Logger = logger, MaxAttempts = 2, RestartBackoff = TimeSpan.Zero, RetryDelay = TimeSpan.Zero, RestartOnEveryFault = true });
         pool.Invoke("ok");
         pool.Invoke("secret");
 
@@ -49,7 +49,7 @@ public sealed class LoggingTests
         {
             Assert.Equal(LogLevel.Warning, e.Level);
             Assert.Equal(0, e.Fields["ExecutorIndex"]);
-            Assert.IsType<FormatException>(e.Exception);
+            Assert.IsType<InvalidDataException>(e.Exception);
         });
         Assert.Equal([1L, 2L], restarts.Select(e => e.Fields["RestartCount"]));
 
@@ -58,7 +58,7 @@ public sealed class LoggingTests
         Assert.Equal(2, failed.Fields["Attempts"]);
         Assert.Equal(2L, failed.Fields["CallNumber"]);
         Assert.Equal("unnamed", failed.Fields["PoolName"]);
-        Assert.IsType<FormatException>(failed.Exception);
+        Assert.IsType<InvalidDataException>(failed.Exception);
         Assert.DoesNotContain(entries, e => e.Message.Contains("secret", StringComparison.Ordinal));
     }
 
@@ -66,12 +66,17 @@ public sealed class LoggingTests
     public async Task Logger_EveryExecutorRetired_LogsRetirementsAndTheFault()
     {
         var logger = new CollectingLogger();
+        var tried = new Gate();
         using var pool = new Parallelize<int, int>(
-            _ => throw new InvalidOperationException("always"),
-            count: 2,
+            Enumerable.Range(0, 2).Select(_ => Deferred.Create<int, int>(() =>
+            {
+                tried.Pass();
+                throw new InvalidOperationException("cannot connect");
+            })),
             new ParallelizeOptions { Logger = logger, MaxRestarts = 0, Name = "doomed" });
         pool.Invoke(1);
         pool.Invoke(2);
+        tried.Open();
 
         await Assert.ThrowsAsync<ParallelizeException>(() => pool.WaitAsync());
         await Timeouts.Until(() => logger.Entries.Exists(e => e.EventId.Name == "PoolFaulted"), "the fault is logged");

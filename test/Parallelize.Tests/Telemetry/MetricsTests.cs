@@ -14,7 +14,7 @@ public sealed class MetricsTests
         using var pool = new Parallelize<int, int>(
             x => x == 13 ? throw new InvalidOperationException("13") : x < 100 ? x : function.Run(x),
             count: 1,
-            new ParallelizeOptions { MeterFactory = factory, MaxAttempts = 2, RestartBackoff = TimeSpan.Zero });
+            new ParallelizeOptions { MeterFactory = factory, MaxAttempts = 2, RestartBackoff = TimeSpan.Zero, RetryDelay = TimeSpan.Zero, RestartOnEveryFault = true });
         for (int i = 10; i < 15; i++)
         {
             pool.Invoke(i);

@@ -116,11 +116,16 @@ public sealed class ProgressReportTests
     public async Task Progress_PoolFaults_ReportsAtOnce()
     {
         var progress = new CollectingProgress();
+        var tried = new Gate();
         using var pool = new Parallelize<int, int>(
-            _ => throw new InvalidOperationException("always"),
-            count: 1,
+            [Deferred.Create<int, int>(() =>
+            {
+                tried.Pass();
+                throw new InvalidOperationException("cannot connect");
+            })],
             new ParallelizeOptions { MaxRestarts = 0, Progress = progress, TimeProvider = new ManualTimeProvider() });
         pool.Invoke(1);
+        tried.Open();
 
         await Assert.ThrowsAsync<ParallelizeException>(() => pool.WaitAsync());
         await Timeouts.Until(() => progress.Reports.Count == 1, "the fault is reported");

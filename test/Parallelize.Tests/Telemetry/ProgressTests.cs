@@ -135,7 +135,7 @@ public sealed class ProgressTests
         using var pool = new Parallelize<int, int>(
             x => x == 7 ? throw new InvalidOperationException("seven") : x,
             count: 1,
-            new ParallelizeOptions { MaxAttempts = 3, RestartBackoff = TimeSpan.Zero });
+            new ParallelizeOptions { MaxAttempts = 3, RestartBackoff = TimeSpan.Zero, RetryDelay = TimeSpan.Zero, RestartOnEveryFault = true });
         pool.Invoke(1);
         pool.Invoke(7);
         pool.Invoke(2);

@@ -1,0 +1,173 @@
+namespace Parallelize.Core;
+
+/// <summary>
+/// Holds calls waiting out the delay before their next attempt, then queues them again (first in line, avoiding the
+/// executor they failed on); the executors meanwhile run other calls.
+/// </summary>
+/// <remarks>
+/// <para><b>Ownership.</b> A call scheduled here is owned by the scheduler until it is queued again or aborted, and it
+/// stays counted in the queue's in-flight count until then (<see cref="WorkQueue{TIn}.Settled"/> is called after it
+/// is routed), so <c>Stop</c>'s wait for the drained queue covers calls on their way out of here.</para>
+/// <para><b>Lock.</b> <c>_lock</c> guards <c>_waiting</c>, <c>_timer</c> and <c>_armedFor</c>. Under it only the heap
+/// and the timer's <see cref="ITimer.Change"/> run; calls are queued again or aborted after it is let go. The timer
+/// callback comes from <see cref="ParallelizeOptions.TimeProvider"/> on a thread of its own; no user code runs here.</para>
+/// </remarks>
+internal sealed class RetryScheduler<TIn>
+{
+    private readonly Lock _lock = new();
+    private readonly PriorityQueue<(QueuedCall<TIn> Call, int Avoid, bool Firmly), long> _waiting = new();
+    private readonly TimeProvider _clock;
+    private readonly WorkQueue<TIn> _queue;
+    private readonly Action<QueuedCall<TIn>> _abort;
+    private ITimer? _timer;
+    private long _armedFor = long.MaxValue;
+    private bool _closed;
+
+    /// <summary>Initializes the scheduler.</summary>
+    /// <param name="clock">The pool's clock.</param>
+    /// <param name="queue">Where calls go when their delay is over.</param>
+    /// <param name="abort">Records a call that can have no further attempt because the pool is stopping.</param>
+    public RetryScheduler(TimeProvider clock, WorkQueue<TIn> queue, Action<QueuedCall<TIn>> abort)
+    {
+        _clock = clock;
+        _queue = queue;
+        _abort = abort;
+    }
+
+    /// <summary>Gets how many calls are waiting (a snapshot).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _waiting.Count;
+            }
+        }
+    }
+
+    /// <summary>Queues a call again after <paramref name="delay"/>; a call with no delay is queued at once. The caller hands the call over, still counted in flight.</summary>
+    /// <param name="call">The call.</param>
+    /// <param name="avoid">The executor it failed on, or -1.</param>
+    /// <param name="firmly">Keep it from that executor while another is live (see <see cref="WorkQueue{TIn}.TryRequeueRetry"/>).</param>
+    /// <param name="delay">How long to wait.</param>
+    public void Schedule(in QueuedCall<TIn> call, int avoid, bool firmly, TimeSpan delay)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            Requeue(call, avoid, firmly);
+            return;
+        }
+
+        long due = _clock.GetTimestamp() + (long)(delay.TotalSeconds * _clock.TimestampFrequency);
+        lock (_lock)
+        {
+            if (!_closed)
+            {
+                _waiting.Enqueue((call, avoid, firmly), due);
+                ArmLocked();
+                return;
+            }
+        }
+
+        Requeue(call, avoid, firmly);
+    }
+
+    /// <summary>Takes every waiting call out, for <c>Stop</c>, and refuses later ones (they are queued again at once, which a closed queue refuses, so they are aborted).</summary>
+    /// <param name="into">Receives the calls; the caller owns them and must count them out of flight.</param>
+    public void TakeAll(List<QueuedCall<TIn>> into)
+    {
+        ITimer? timer;
+        lock (_lock)
+        {
+            _closed = true;
+            while (_waiting.TryDequeue(out (QueuedCall<TIn> Call, int Avoid, bool Firmly) entry, out _))
+            {
+                into.Add(entry.Call);
+            }
+
+            timer = _timer;
+            _timer = null;
+        }
+
+        timer?.Dispose();
+    }
+
+    /// <summary>Gives back the last attempt of every waiting call whose last counted failure is at or after outcome <paramref name="from"/>: an outage, not the call, made it fail.</summary>
+    /// <param name="from">The first outcome of the outage.</param>
+    /// <param name="histories">The calls' records.</param>
+    /// <returns>How many attempts were given back.</returns>
+    public int Refund(long from, CallHistories histories)
+    {
+        int refunded = 0;
+        lock (_lock)
+        {
+            // The scheduler owns these calls, so their records are its to change.
+            foreach (((QueuedCall<TIn> call, _, _), _) in _waiting.UnorderedItems)
+            {
+                if (histories.Find(call.Sequence) is { LastCountedOutcome: > 0 } record && record.LastCountedOutcome >= from)
+                {
+                    record.Counted--;
+                    record.LastCountedOutcome = 0;
+                    refunded++;
+                }
+            }
+        }
+
+        return refunded;
+    }
+
+    private void Requeue(in QueuedCall<TIn> call, int avoid, bool firmly)
+    {
+        if (!_queue.TryRequeueRetry(call, avoid, firmly))
+        {
+            _abort(call);
+        }
+
+        _queue.Settled(1);
+    }
+
+    // Under _lock: makes the timer fire when the earliest call is due.
+    private void ArmLocked()
+    {
+        if (!_waiting.TryPeek(out _, out long due) || due >= _armedFor)
+        {
+            return;
+        }
+
+        _armedFor = due;
+        TimeSpan wait = TimeSpan.FromSeconds(Math.Max(0, due - _clock.GetTimestamp()) / (double)_clock.TimestampFrequency);
+        if (_timer is null)
+        {
+            _timer = _clock.CreateTimer(static state => ((RetryScheduler<TIn>)state!).OnTimer(), this, wait, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            _timer.Change(wait, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnTimer()
+    {
+        List<(QueuedCall<TIn> Call, int Avoid, bool Firmly)> due = [];
+        lock (_lock)
+        {
+            long now = _clock.GetTimestamp();
+            while (_waiting.TryPeek(out _, out long at) && at <= now)
+            {
+                due.Add(_waiting.Dequeue());
+            }
+
+            _armedFor = long.MaxValue;
+            if (!_closed)
+            {
+                ArmLocked();
+            }
+        }
+
+        foreach ((QueuedCall<TIn> call, int avoid, bool firmly) in due)
+        {
+            Requeue(call, avoid, firmly);
+        }
+    }
+}
