@@ -1,6 +1,7 @@
 // The pool's telemetry through OpenTelemetry: the "Parallelize" meter (calls, completions, failures, restarts, queue
-// and in-flight gauges, call durations) and the "Parallelize" activity source, both to the console exporter. Runs a
-// short job of sleeping calls, some of which fail once, inside a "job" span of its own; prints the metrics at the end.
+// and in-flight gauges, call durations) and the "Parallelize" activity source (a span per attempt of each call), both
+// to the console exporter. Runs a short job of sleeping calls, some of which fail once, inside a "job" span of its
+// own, so the calls' spans are its children; prints the metrics at the end.
 //
 //   dotnet run --project examples/Telemetry -c Release -- [--calls N] [--call-ms N] [--executors N]
 //
@@ -29,12 +30,13 @@ int calls = options["--calls"];
 int callMs = options["--call-ms"];
 Console.WriteLine($"watch it live: dotnet-counters monitor -n Telemetry --counters {ParallelizeMetrics.MeterName}   (or -p {Environment.ProcessId})");
 
-// The pool's meter and its activity source are both named "Parallelize" (ParallelizeMetrics.MeterName).
+// The pool's meter and its activity source are both named "Parallelize"; each attempt of each call is a span
+// ("parallelize.call", tagged with the executor, call id, attempt and outcome), a child of the caller's span.
 ResourceBuilder resource = ResourceBuilder.CreateDefault().AddService("Telemetry");
-var spans = new SpanCounter(ParallelizeMetrics.MeterName);
+var spans = new SpanCounter(ParallelizeTracing.ActivitySourceName);
 TracerProvider tracing = Sdk.CreateTracerProviderBuilder()
     .SetResourceBuilder(resource)
-    .AddSource(ParallelizeMetrics.MeterName)
+    .AddSource(ParallelizeTracing.ActivitySourceName)
     .AddSource(Job.SourceName)
     .AddProcessor(spans)
     .AddConsoleExporter()
@@ -49,6 +51,7 @@ MeterProvider metrics = Sdk.CreateMeterProviderBuilder()
 
 using (Activity? job = Job.Source.StartActivity("job"))
 {
+    spans.Parent = job?.SpanId;
     // Every tenth input fails on its first attempt: a restart and a retry show in the counters.
     var failedOnce = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
     int Work(int input)
@@ -72,7 +75,7 @@ using (Activity? job = Job.Source.StartActivity("job"))
 // Disposing the providers exports what is left (the counters keep a stopped pool's final counts).
 metrics.Dispose();
 tracing.Dispose();
-Console.WriteLine($"spans from the {ParallelizeMetrics.MeterName} activity source: {spans.Count}");
+Console.WriteLine($"spans from the {ParallelizeTracing.ActivitySourceName} activity source: {spans.Count} ({spans.Children} children of the job's span)");
 return 0;
 
 /// <summary>The example's own activity source, for the span around the job.</summary>
@@ -83,18 +86,27 @@ internal static class Job
     public static readonly ActivitySource Source = new(SourceName);
 }
 
-/// <summary>Counts the spans of one activity source as they end.</summary>
+/// <summary>Counts the spans of one activity source as they end, and those that are children of <see cref="Parent"/>.</summary>
 internal sealed class SpanCounter(string sourceName) : BaseProcessor<Activity>
 {
     private int _count;
+    private int _children;
+
+    public ActivitySpanId? Parent { get; set; }
 
     public int Count => Volatile.Read(ref _count);
+
+    public int Children => Volatile.Read(ref _children);
 
     public override void OnEnd(Activity data)
     {
         if (data.Source.Name == sourceName)
         {
             Interlocked.Increment(ref _count);
+            if (data.ParentSpanId == Parent)
+            {
+                Interlocked.Increment(ref _children);
+            }
         }
     }
 }

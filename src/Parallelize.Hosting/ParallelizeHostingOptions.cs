@@ -51,6 +51,30 @@ public sealed class ParallelizeHostingOptions
     /// <value>Zero or more. The default is one second.</value>
     public TimeSpan MaxRestartBackoff { get; set; } = s_defaults.MaxRestartBackoff;
 
+    /// <summary>Gets or sets the delay before an input's second attempt, doubling with each further failure (<see cref="ParallelizeOptions.RetryDelay"/>).</summary>
+    /// <value>Zero or more. The default is 10 milliseconds.</value>
+    public TimeSpan RetryDelay { get; set; } = s_defaults.RetryDelay;
+
+    /// <summary>Gets or sets the longest delay before an input's next attempt (<see cref="ParallelizeOptions.MaxRetryDelay"/>).</summary>
+    /// <value>Zero or more. The default is 2 seconds.</value>
+    public TimeSpan MaxRetryDelay { get; set; } = s_defaults.MaxRetryDelay;
+
+    /// <summary>Gets or sets the longest one attempt may take (<see cref="ParallelizeOptions.CallTimeout"/>).</summary>
+    /// <value>Greater than zero, or <see langword="null"/> for no limit. The default is <see langword="null"/>.</value>
+    public TimeSpan? CallTimeout { get; set; } = s_defaults.CallTimeout;
+
+    /// <summary>Gets or sets a value indicating whether every fault restarts its executor at once, before the blame is known (<see cref="ParallelizeOptions.RestartOnEveryFault"/>); with scoped executors, a restart is a new scope.</summary>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool RestartOnEveryFault { get; set; } = s_defaults.RestartOnEveryFault;
+
+    /// <summary>Gets or sets a value indicating whether the pool recognises outages and pauses during them (<see cref="ParallelizeOptions.Outages"/>); their tuning is set with <see cref="ParallelizeBuilder{TIn, TOut}.ConfigurePool"/>.</summary>
+    /// <value>The default is <see langword="true"/>: the core's default <see cref="OutageOptions"/>. <see langword="false"/> sets <see cref="ParallelizeOptions.Outages"/> to <see langword="null"/>.</value>
+    public bool DetectOutages { get; set; } = s_defaults.Outages is not null;
+
+    /// <summary>Gets or sets a value indicating whether each call runs in the execution context of the code that made it (<see cref="ParallelizeOptions.FlowExecutionContext"/>), so logging scopes and the caller's activity reach it.</summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool FlowExecutionContext { get; set; } = s_defaults.FlowExecutionContext;
+
     /// <summary>Gets or sets the most calls that may be queued and not yet started (<see cref="ParallelizeOptions.BoundedCapacity"/>).</summary>
     /// <value>At least 1, or <see langword="null"/> for no limit. The default is <see langword="null"/>.</value>
     public int? BoundedCapacity { get; set; } = s_defaults.BoundedCapacity;
@@ -98,5 +122,11 @@ public sealed class ParallelizeHostingOptions
         RetainResults = RetainResults,
         OrderedResults = OrderedResults,
         ProgressInterval = ProgressInterval,
+        RetryDelay = RetryDelay,
+        MaxRetryDelay = MaxRetryDelay,
+        CallTimeout = CallTimeout,
+        RestartOnEveryFault = RestartOnEveryFault,
+        Outages = DetectOutages ? s_defaults.Outages : null,
+        FlowExecutionContext = FlowExecutionContext,
     };
 }

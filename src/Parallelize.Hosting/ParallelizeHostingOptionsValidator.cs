@@ -32,6 +32,9 @@ internal sealed class ParallelizeHostingOptionsValidator : IValidateOptions<Para
         Check(() => new ParallelizeOptions { MaxRestartBackoff = options.MaxRestartBackoff });
         Check(() => new ParallelizeOptions { BoundedCapacity = options.BoundedCapacity });
         Check(() => new ParallelizeOptions { ProgressInterval = options.ProgressInterval });
+        Check(() => new ParallelizeOptions { RetryDelay = options.RetryDelay });
+        Check(() => new ParallelizeOptions { MaxRetryDelay = options.MaxRetryDelay });
+        Check(() => new ParallelizeOptions { CallTimeout = options.CallTimeout });
         if (options.ShutdownFinishTimeout is { } finish && finish < TimeSpan.Zero)
         {
             failures.Add($"ShutdownFinishTimeout must be zero or more, or null for as long as the host allows (it is {finish}).");

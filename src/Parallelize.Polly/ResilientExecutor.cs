@@ -12,9 +12,10 @@ namespace Parallelize.Polly;
 /// is the pipeline's token: a retry delay, a timeout, a hedged attempt or a rate limiter's queue ends with it, and the
 /// executor sees the token the pipeline passes on (linked to it by strategies such as the timeout).</para>
 /// <para><b>Outcomes.</b> A result the pipeline returns goes to <c>Results</c>. An exception it lets through (retries
-/// exhausted, <c>TimeoutRejectedException</c>, <c>BrokenCircuitException</c>, ...) is a fault to the pool: it uses an
-/// attempt of the input and restarts the executor, under <see cref="ParallelizeOptions"/>. So the pipeline handles
-/// transient trouble per call, and the pool keeps the accounting of every input.</para>
+/// exhausted, <c>TimeoutRejectedException</c>, <c>BrokenCircuitException</c>, ...) is one failed attempt to the pool,
+/// which then applies its own policy (<see cref="ParallelizeOptions"/>): whose fault it was, a retry on another
+/// executor, a restart, an outage pause. So the pipeline handles transient trouble inside a call, and the pool keeps
+/// the accounting of every input.</para>
 /// <para>One pipeline may serve any number of executors (pipelines are thread-safe); a circuit breaker in it then
 /// sees every executor's calls, as it should.</para>
 /// </remarks>

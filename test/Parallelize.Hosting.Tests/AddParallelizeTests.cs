@@ -26,6 +26,12 @@ public sealed class AddParallelizeTests
                 ["Jobs:RetainResults"] = "false",
                 ["Jobs:OrderedResults"] = "true",
                 ["Jobs:ProgressInterval"] = "00:00:01",
+                ["Jobs:RetryDelay"] = "00:00:00.250",
+                ["Jobs:MaxRetryDelay"] = "00:00:05",
+                ["Jobs:CallTimeout"] = "00:00:30",
+                ["Jobs:RestartOnEveryFault"] = "true",
+                ["Jobs:DetectOutages"] = "false",
+                ["Jobs:FlowExecutionContext"] = "false",
             });
 
         await host.StartAsync();
@@ -42,6 +48,12 @@ public sealed class AddParallelizeTests
         Assert.False(options.RetainResults);
         Assert.True(options.OrderedResults);
         Assert.Equal(TimeSpan.FromSeconds(1), options.ProgressInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), options.RetryDelay);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.MaxRetryDelay);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.CallTimeout);
+        Assert.True(options.RestartOnEveryFault);
+        Assert.Null(options.Outages);
+        Assert.False(options.FlowExecutionContext);
     }
 
     [Fact(Timeout = Timeouts.Test)]
@@ -110,11 +122,13 @@ public sealed class AddParallelizeTests
                 ["Parallelize:BoundedCapacity"] = "0",
                 ["Parallelize:ShutdownMargin"] = "-00:00:01",
                 ["Parallelize:ShutdownFinishTimeout"] = "-00:00:01",
+                ["Parallelize:CallTimeout"] = "00:00:00",
             });
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Equal(5, error.Failures.Count());
+        Assert.Equal(6, error.Failures.Count());
+        Assert.Contains(error.Failures, failure => failure.Contains("CallTimeout must be greater than zero", StringComparison.Ordinal));
         Assert.Contains(error.Failures, failure => failure.Contains("MaxAttempts must be at least 1", StringComparison.Ordinal));
         Assert.Contains(error.Failures, failure => failure.Contains("RestartWindow must be greater than zero", StringComparison.Ordinal));
         Assert.Contains(error.Failures, failure => failure.Contains("BoundedCapacity must be at least 1", StringComparison.Ordinal));

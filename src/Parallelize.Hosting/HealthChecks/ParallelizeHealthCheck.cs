@@ -5,7 +5,8 @@ namespace Parallelize.Hosting;
 /// <summary>
 /// Reports a pool's health from <see cref="Parallelize{TIn, TOut}.GetProgress"/>: the registration's failure status
 /// (Unhealthy by default) when the pool is faulted (every executor retired) or stopped, Degraded when the restart
-/// policy has retired some executors, Healthy otherwise; the counts go in the result's data.
+/// policy has retired some executors or the pool is paused for an outage, Healthy otherwise; the counts go in the
+/// result's data.
 /// </summary>
 internal sealed class ParallelizeHealthCheck<TIn, TOut> : IHealthCheck
 {
@@ -28,6 +29,7 @@ internal sealed class ParallelizeHealthCheck<TIn, TOut> : IHealthCheck
             ["failed"] = progress.Failed,
             ["restarted"] = progress.Restarted,
             ["aborted"] = progress.Aborted,
+            ["outages"] = progress.Outages,
         };
 
         HealthCheckResult result;
@@ -41,6 +43,12 @@ internal sealed class ParallelizeHealthCheck<TIn, TOut> : IHealthCheck
         else if (progress.IsStopped)
         {
             result = new HealthCheckResult(context.Registration.FailureStatus, "The pool is stopped and accepts no calls.", data: data);
+        }
+        else if (progress.IsPaused)
+        {
+            result = HealthCheckResult.Degraded(
+                "The pool is paused: nearly every recent call failed across the executors (an outage of what they call); it probes and resumes by itself.",
+                data: data);
         }
         else if (progress.RetiredExecutors > 0)
         {

@@ -12,7 +12,7 @@ public static class ParallelizeHealthChecksBuilderExtensions
     /// <summary>
     /// Adds a health check of the <see cref="Parallelize{TIn, TOut}"/> in the container: <paramref name="failureStatus"/>
     /// when the pool is faulted (every executor retired) or stopped, <see cref="HealthStatus.Degraded"/> when the restart
-    /// policy has retired some of its executors, <see cref="HealthStatus.Healthy"/> otherwise. The result's data holds
+    /// policy has retired some of its executors or the pool is paused for an outage, <see cref="HealthStatus.Healthy"/> otherwise. The result's data holds
     /// the executor and call counts of <see cref="Parallelize{TIn, TOut}.GetProgress"/>.
     /// </summary>
     /// <typeparam name="TIn">The type of the pool's inputs.</typeparam>

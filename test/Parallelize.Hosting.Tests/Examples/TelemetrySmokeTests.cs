@@ -23,11 +23,13 @@ public sealed class TelemetrySmokeTests
         Assert.Contains("parallelize.pool.name: telemetry", output, StringComparison.Ordinal);
         Assert.Contains("Activity.DisplayName:        job", output, StringComparison.Ordinal);
 
-        // The pool's own spans, once it emits them: none, or one per call at least (attempts may have their own).
-        Match spans = Regex.Match(output, @"spans from the Parallelize activity source: (?<count>\d+)");
+        // A span per attempt: 40 calls and 4 retries, each a child of the job's span, tagged with its outcome.
+        Match spans = Regex.Match(output, @"spans from the Parallelize activity source: (?<count>\d+) \((?<children>\d+) children of the job's span\)");
         Assert.True(spans.Success, output);
-        int count = int.Parse(spans.Groups["count"].Value, CultureInfo.InvariantCulture);
-        Assert.True(count == 0 || count >= 40, $"{count} spans for 40 calls");
+        Assert.Equal(44, int.Parse(spans.Groups["count"].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(44, int.Parse(spans.Groups["children"].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(44, Regex.Count(output, @"Activity\.DisplayName:\s+parallelize\.call"));
+        Assert.Equal(4, Regex.Count(output, @"parallelize\.outcome: failure"));
     }
 
     /// <summary>The last value the console exporter printed for a counter.</summary>

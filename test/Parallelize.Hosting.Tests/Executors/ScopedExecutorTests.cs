@@ -31,7 +31,7 @@ public sealed class ScopedExecutorTests
     {
         using IHost host = TestHost.Build(
             services => services.AddParallelize<int, int>().AddExecutor<EchoExecutor>(count: 1),
-            new() { ["Parallelize:MaxAttempts"] = "1" });
+            new() { ["Parallelize:MaxAttempts"] = "1", ["Parallelize:RestartOnEveryFault"] = "true" });
         ProbeLog log = host.Services.GetRequiredService<ProbeLog>();
         host.Services.GetRequiredService<Switchboard>().Throws = static input => input == 13;
 

@@ -45,6 +45,33 @@ public sealed class ParallelizeHealthCheckTests
     }
 
     [Fact(Timeout = Timeouts.Test)]
+    public async Task Check_PoolPausedForAnOutage_IsDegraded()
+    {
+        using IHost host = Build(services => services.AddParallelize<int, int>()
+            .AddAsyncExecutor<EchoAsyncExecutor>(count: 2)
+            .ConfigurePool((options, _) => options with
+            {
+                // Every call fails: an outage after 4 of them; the first probe is far beyond the test.
+                Outages = new OutageOptions { Window = 4, FailureRatio = 1, MinimumDistinctInputs = 2, ProbeDelay = TimeSpan.FromMinutes(10), MaxProbeDelay = TimeSpan.FromMinutes(10), MaxDuration = TimeSpan.FromHours(1) },
+            }));
+        host.Services.GetRequiredService<Switchboard>().Throws = static _ => true;
+
+        await host.StartAsync();
+        Parallelize<int, int> pool = host.Services.GetRequiredService<Parallelize<int, int>>();
+        for (int i = 1; i <= 10; i++)
+        {
+            pool.Invoke(i);
+        }
+
+        await Timeouts.Until(() => pool.GetProgress().IsPaused, "the pool pauses for the outage");
+        HealthReportEntry entry = await CheckAsync(host);
+        await host.StopAsync(new CancellationToken(canceled: true));
+
+        Assert.Equal(HealthStatus.Degraded, entry.Status);
+        Assert.Contains("paused", entry.Description, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
     public async Task Check_EveryExecutorRetired_IsTheFailureStatus()
     {
         using IHost host = Build(
