@@ -4,11 +4,12 @@ using Parallelize.Supervision;
 namespace Parallelize;
 
 // What the pool offers its runners, its lease watchers and its outage detector. Every member here is called without
-// any lock of the pool held, and none of them calls user code except through RunOutsideExecutor (telemetry).
+// any lock of the pool held, and none of them calls user code: telemetry goes through RunOutsideExecutor.
 public sealed partial class Parallelize<TIn, TOut>
 {
     private readonly (long Epoch, int Next)[] _watchSeen;
     private readonly WatchedPool _watched;
+    private long _releases;
 
     internal WorkQueue<TIn> Queue => _queue;
 
@@ -33,6 +34,9 @@ public sealed partial class Parallelize<TIn, TOut>
 
     /// <summary>Gets how many executor disposals (or token callbacks during Stop) threw; they are swallowed so the pool goes on.</summary>
     internal long DisposeFaults => Interlocked.Read(ref _disposeFaults);
+
+    /// <summary>Gets how many times a stuck lease was released (its finished calls delivered, its unstarted calls handed back).</summary>
+    internal long StuckLeasesReleased => Interlocked.Read(ref _releases);
 
     /// <summary>Gets the number of executors not retired.</summary>
     internal int LiveExecutors => Volatile.Read(ref _liveRunners);
@@ -196,9 +200,9 @@ public sealed partial class Parallelize<TIn, TOut>
             atRisk = true;
             long epoch = runner.Lease.Epoch;
             ref (long Epoch, int Next) last = ref seen[i % seen.Length];
-            if (last.Epoch == epoch && last.Next == next)
+            if (last.Epoch == epoch && last.Next == next && runner.Lease.Release())
             {
-                runner.Lease.Release();
+                Interlocked.Increment(ref _releases);
             }
 
             last = (epoch, next);
@@ -207,25 +211,11 @@ public sealed partial class Parallelize<TIn, TOut>
         return atRisk;
     }
 
-    /// <summary>Runs telemetry (a logger, a progress handler: user code) outside this pool's "inside an executor" mark, so that it may stop or wait for the pool.</summary>
-    internal void RunOutsideExecutor(Action report)
-    {
-        if (!IsInsideExecutor)
-        {
-            report();
-            return;
-        }
-
-        s_insideExecutorOf.Value = null;
-        try
-        {
-            report();
-        }
-        finally
-        {
-            s_insideExecutorOf.Value = this;
-        }
-    }
+    /// <summary>
+    /// Hands telemetry (a logger, a progress handler: user code) to the pool's <see cref="Telemetry.SerialDispatcher"/>:
+    /// it runs in order, off the runners and outside the "inside an executor" mark, so that it may stop or wait for the pool.
+    /// </summary>
+    internal void RunOutsideExecutor(Action report) => _telemetry.Dispatcher.Post(report);
 
     /// <summary>The pool as the process's lease watcher sees it; holds the pool weakly through the watcher's registry.</summary>
     private sealed class WatchedPool(Parallelize<TIn, TOut> pool) : IWatchedPool
@@ -243,9 +233,9 @@ public sealed partial class Parallelize<TIn, TOut>
 
                 atRisk = true;
                 long epoch = lease.Epoch;
-                if (runner.WatcherEpoch == epoch && runner.WatcherNext == next)
+                if (runner.WatcherEpoch == epoch && runner.WatcherNext == next && lease.Release())
                 {
-                    lease.Release();
+                    Interlocked.Increment(ref pool._releases);
                 }
 
                 runner.WatcherEpoch = epoch;

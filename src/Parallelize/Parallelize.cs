@@ -42,7 +42,8 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     //    field and collection operations and taken with no other lock held.
     // No lock is held while user code runs: executors, factories, executors' Dispose, ShouldRetry, cancellation
     // callbacks, loggers and progress handlers run on runner threads, timers or in Stop, with no lock of the pool
-    // held; loggers and progress handlers also run outside the "inside an executor" mark (RunOutsideExecutor).
+    // held; loggers and progress handlers raised by runners run on the pool's serial dispatcher, off the runners and
+    // outside the "inside an executor" mark (RunOutsideExecutor).
     private static readonly AsyncLocal<Parallelize<TIn, TOut>?> s_insideExecutorOf = new();
 
     // The empty context calls from a fresh thread carry; published by the first runner that starts (see CaptureContext).

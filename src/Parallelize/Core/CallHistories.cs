@@ -36,6 +36,9 @@ internal sealed class CallHistory
 
     /// <summary>Gets or sets the outage detector's outcome number of the last counted failure (0: none), so an outage can refund it.</summary>
     public long LastCountedOutcome { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the call was given one attempt beyond its last because an outage seemed to be starting.</summary>
+    public bool Graced { get; set; }
 }
 
 /// <summary>The records of the calls whose attempts failed, by sequence, and the blame they settle on success.</summary>

@@ -156,7 +156,15 @@ internal sealed class Settlement<TIn, TOut>
         }
 
         history.LastExecutor = runner.Index;
-        if (!worthRetrying || history.Counted >= _options.MaxAttempts)
+        if (worthRetrying && !requested && history.Counted >= _options.MaxAttempts && !history.Graced && _outages.IsSuspicious)
+        {
+            // Half the recent attempts fail: this may be an outage starting, which would give the attempt back. Hold
+            // the call until the detector has decided, then let it try once more.
+            history.Graced = true;
+            _pool.OnRetry();
+            _scheduler.Schedule(call, runner.Index, firmly: false, _outages.GraceDelay);
+        }
+        else if (!worthRetrying || history.Counted >= _options.MaxAttempts)
         {
             _pool.DeliverFailure(call);
             _queue.Settled(1);

@@ -185,6 +185,9 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
             {
                 if (_supervisor.HasCharges && !await ResolveFaultsAsync(sync, restartWanted: false).ConfigureAwait(false))
                 {
+                    // Retired before it looked at the queue: whoever woke it counted it as searching, and the calls it was
+                    // woken for must go to another runner.
+                    queue.Leave(searching);
                     return;
                 }
 

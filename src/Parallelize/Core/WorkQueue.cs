@@ -43,7 +43,8 @@ namespace Parallelize.Core;
 /// it was (see <see cref="CallHistory"/>). Retries hold no place.</para>
 /// <para><b>Pause.</b> While <c>_paused</c> (an outage, see <c>OutageDetector</c>), runners take nothing and
 /// producers wake nobody; <see cref="AllowProbe"/> lets exactly one call through at a time, to see whether the
-/// outage is over, and <see cref="Resume"/> wakes as many idle runners as there are calls.</para>
+/// outage is over — a new call rather than a retry when there is one — and <see cref="Resume"/> wakes as many idle
+/// runners as there are calls.</para>
 /// <para><b>In flight.</b> <c>_inFlight</c> counts calls taken from the queue and not yet settled: in leases, or
 /// waiting in the retry scheduler for their next attempt. It rises only under the lock and only while open, so after
 /// <see cref="Close"/> it only falls. It falls in <see cref="Settled"/>, called by whoever owns calls once each of them
@@ -265,12 +266,31 @@ internal sealed class WorkQueue<TIn>
         {
             _liveTakers = count;
 
-            // A retry kept from the last live runner is now its to take: make sure it looks.
-            if (count <= 1 && _retries.Count > 0 && _idle.TryPop(out IWorkTaker<TIn>? taker))
+            // A retry kept from a runner that retired, or kept from the last live runner, which may now take it: make sure
+            // an idle runner looks.
+            if (_retries.Count > 0 && _idle.TryPop(out IWorkTaker<TIn>? taker))
             {
                 Interlocked.Increment(ref _searching);
                 wake = taker;
             }
+        }
+
+        wake?.Signal.Release();
+    }
+
+    /// <summary>A runner leaves for good (retired) without taking what it may have been woken for: wakes the next idle runner instead.</summary>
+    /// <param name="searching">The runner is counted as searching (it was woken) and leaves that count now.</param>
+    public void Leave(bool searching)
+    {
+        IWorkTaker<TIn>? wake;
+        lock (_lock)
+        {
+            if (searching)
+            {
+                Interlocked.Decrement(ref _searching);
+            }
+
+            wake = WakeOneIfNeeded();
         }
 
         wake?.Signal.Release();
@@ -428,8 +448,10 @@ internal sealed class WorkQueue<TIn>
                     want = Math.Max(1, Math.Min(want, (available + _idle.Count) / (_idle.Count + 1)));
                 }
 
-                // A probe takes whatever is first: holding it back for another runner could leave the outage unprobed.
-                taken = TakeRetries(taker, batch, want, avoidance: !probe);
+                // A probe is a new call when there is one: retries may be bad inputs, which fail whatever the service
+                // does; and it is taken whoever asks, since holding it back for another runner could leave the outage
+                // unprobed.
+                taken = probe && _count > 0 ? 0 : TakeRetries(taker, batch, want, avoidance: !probe);
                 for (int i = taken; i < want && _count > 0; i++)
                 {
                     ref QueuedCall<TIn> slot = ref _ring[_head];

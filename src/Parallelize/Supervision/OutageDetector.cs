@@ -71,6 +71,7 @@ internal sealed class OutageDetector : IDisposable
     private ITimer? _timer;
     private bool _disposed;
     private int _attention;
+    private int _suspicious;
     private long _pauses;
 
     public OutageDetector(OutageOptions? options, TimeProvider clock, IOutageHost host)
@@ -83,6 +84,16 @@ internal sealed class OutageDetector : IDisposable
 
     /// <summary>Gets a value indicating whether the pool is paused by an outage (a snapshot).</summary>
     public bool IsPaused => Volatile.Read(ref _attention) == 2;
+
+    /// <summary>
+    /// Gets a value indicating whether an outage may be starting: at least half of the window's attempts failed, or the
+    /// pool is paused. An input that uses its last attempt meanwhile is given one more, after <see cref="GraceDelay"/>,
+    /// rather than sent to <c>Failures</c> for what may turn out to be the outage's fault (a snapshot).
+    /// </summary>
+    public bool IsSuspicious => Volatile.Read(ref _suspicious) != 0;
+
+    /// <summary>Gets how long an input kept back by <see cref="IsSuspicious"/> waits: long enough for the window to decide.</summary>
+    public TimeSpan GraceDelay => _options?.ProbeDelay ?? TimeSpan.Zero;
 
     /// <summary>Gets how many outages paused the pool so far.</summary>
     public long Pauses => Interlocked.Read(ref _pauses);
@@ -289,6 +300,8 @@ internal sealed class OutageDetector : IDisposable
     {
         int attention = _state is State.Open or State.Probing ? 2 : _state == State.GaveUp || _failures > 0 ? 1 : 0;
         Volatile.Write(ref _attention, attention);
+        bool suspicious = attention == 2 || (_state == State.Closed && _failures * 2 >= _window.Length);
+        Volatile.Write(ref _suspicious, suspicious ? 1 : 0);
     }
 
     // Under _lock: the next probe after `delay`, give or take a fifth.

@@ -57,6 +57,9 @@ internal sealed class PoolTelemetry
         }
     }
 
+    /// <summary>Gets the dispatcher that runs the reports raised by the pool's runners.</summary>
+    public SerialDispatcher Dispatcher { get; } = new();
+
     /// <summary>Gets the pool's name, or <see langword="null"/>.</summary>
     public string? Name { get; }
 
@@ -148,8 +151,24 @@ internal sealed class PoolTelemetry
         Report(last: false);
     }
 
-    /// <summary>The pool has stopped and its counts are final: freezes the clock, logs, makes the last report and leaves the meter.</summary>
+    /// <summary>
+    /// The pool has stopped and its counts are final: freezes the clock, logs, makes the last report and leaves the meter.
+    /// Runs after every report the runners raised; called from one of those reports (a handler that stopped the pool),
+    /// it is queued behind it instead.
+    /// </summary>
     public void OnStopped()
+    {
+        if (Dispatcher.IsDrainingHere)
+        {
+            Dispatcher.Post(StoppedNow);
+            return;
+        }
+
+        Dispatcher.WaitForQueued();
+        StoppedNow();
+    }
+
+    private void StoppedNow()
     {
         Interlocked.Exchange(ref _stoppedAt, _clock.GetTimestamp());
         _stopped = true;

@@ -134,10 +134,8 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
         while (pool.GetProgress().RetiredExecutors == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "The poison executor was never retired.");
-            for (int i = 0; i < 30; i++)
-            {
-                ledger.Invoke(pool, next++);
-            }
+            ledger.InvokeMany(pool, [.. Enumerable.Range(next, 30)]);
+            next += 30;
 
             await pool.WaitAsync().WaitAsync(Timeouts.Hang);
         }

@@ -100,6 +100,16 @@ internal sealed class Ledger<TIn>
         _accepted.Enqueue(input);
     }
 
+    /// <summary>Calls <see cref="Parallelize{TIn, TOut}.InvokeMany(ReadOnlySpan{TIn})"/> (one burst: every idle executor wakes) and records the inputs it accepted.</summary>
+    public void InvokeMany<TOut>(Parallelize<TIn, TOut> pool, params TIn[] inputs)
+    {
+        int accepted = pool.InvokeMany(inputs);
+        foreach (TIn input in inputs.AsSpan(0, accepted))
+        {
+            _accepted.Enqueue(input);
+        }
+    }
+
     /// <summary>Calls <see cref="Parallelize{TIn, TOut}.Invoke"/> and records the input; a refusal of the kind expected is swallowed.</summary>
     /// <returns><see langword="true"/> if the call was accepted.</returns>
     public bool TryInvoke<TOut, TRefusal>(Parallelize<TIn, TOut> pool, TIn input)
