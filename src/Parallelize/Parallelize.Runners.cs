@@ -7,14 +7,14 @@ namespace Parallelize;
 // any lock of the pool held, and none of them calls user code: telemetry goes through RunOutsideExecutor.
 public sealed partial class Parallelize<TIn, TOut>
 {
-    private readonly (long Epoch, int Next)[] _watchSeen;
+    private readonly (long Epoch, int Next, int Looks)[] _watchSeen;
     private readonly WatchedPool _watched;
     private long _releases;
 
     internal WorkQueue<TIn> Queue => _queue;
 
     /// <summary>Gets what the one watching runner saw last (see <see cref="TryBeginWatch"/>).</summary>
-    internal Span<(long Epoch, int Next)> WatchSeen => _watchSeen;
+    internal Span<(long Epoch, int Next, int Looks)> WatchSeen => _watchSeen;
 
     internal ResultSink<TIn, TOut> Sink => _sink;
 
@@ -111,7 +111,7 @@ public sealed partial class Parallelize<TIn, TOut>
     internal void OnRunnerRetired(SlotRunner<TIn, TOut> retired)
     {
         int live = Interlocked.Decrement(ref _liveRunners);
-        _queue.SetLiveTakers(live);
+        _queue.TakerRetired();
         RunOutsideExecutor(() => _telemetry.OnRetired(retired.Index, retired.LastError, live));
         if (live != 0)
         {
@@ -186,7 +186,7 @@ public sealed partial class Parallelize<TIn, TOut>
     /// <param name="seen">What the caller saw last time, by runner (the pool's own buffer for its one watching runner, or the backstop's).</param>
     /// <param name="self">The watching runner, or <see langword="null"/> for the backstop.</param>
     /// <returns><see langword="true"/> if some lease could still hold calls back.</returns>
-    internal bool WatchLeases(Span<(long Epoch, int Next)> seen, SlotRunner<TIn, TOut>? self)
+    internal bool WatchLeases(Span<(long Epoch, int Next, int Looks)> seen, SlotRunner<TIn, TOut>? self)
     {
         bool atRisk = false;
         for (int i = 0; i < _runners.Length; i++)
@@ -197,15 +197,19 @@ public sealed partial class Parallelize<TIn, TOut>
                 continue;
             }
 
+            // Stuck means the same call running for two looks in a row (at least one whole interval): a runner merely
+            // preempted for a moment is left alone, since releasing costs a process-wide barrier.
             atRisk = true;
             long epoch = runner.Lease.Epoch;
-            ref (long Epoch, int Next) last = ref seen[i % seen.Length];
-            if (last.Epoch == epoch && last.Next == next && runner.Lease.Release())
+            ref (long Epoch, int Next, int Looks) last = ref seen[i % seen.Length];
+            int looks = last.Epoch == epoch && last.Next == next ? last.Looks + 1 : 0;
+            if (looks >= 2 && runner.Lease.Release())
             {
                 Interlocked.Increment(ref _releases);
+                looks = 0;
             }
 
-            last = (epoch, next);
+            last = (epoch, next, looks);
         }
 
         return atRisk;
@@ -257,7 +261,7 @@ public sealed partial class Parallelize<TIn, TOut>
 
         public void Resume() => pool._queue.Resume();
 
-        public int Refund(long from) => pool._scheduler.Refund(from, pool.Histories);
+        public int Refund(long from) => pool._scheduler.Refund(from, pool.Histories) + pool._queue.Refund(from, pool.Histories);
 
         public void OnOutageStarted(int failures, int window, int executors, int refunded) =>
             pool.RunOutsideExecutor(() => pool._telemetry.OnOutageStarted(failures, window, executors, refunded));

@@ -52,10 +52,18 @@ public sealed partial class Parallelize<TIn, TOut>
     }
 
     /// <summary>Gets a value indicating whether the caller runs inside one of this pool's executors or factories.</summary>
-    internal bool IsInsideExecutor => ReferenceEquals(s_insideExecutorOf.Value, this);
+    /// <remarks>
+    /// Two marks: <c>t_runnerOf</c> on a synchronous runner's own thread, which holds whatever execution context a call
+    /// flows in; and the async-local <c>s_insideExecutorOf</c>, which flows into what the runner's code starts, and into
+    /// asynchronous calls (they run in a copy of their caller's context that carries it).
+    /// </remarks>
+    internal bool IsInsideExecutor => ReferenceEquals(t_runnerOf, this) || ReferenceEquals(s_insideExecutorOf.Value, this);
 
     /// <summary>Marks the calling worker's flow as inside this pool; everything it calls inherits the mark.</summary>
     internal void EnterWorker() => s_insideExecutorOf.Value = this;
+
+    /// <summary>Marks the calling thread as a synchronous runner of this pool, for good.</summary>
+    internal void EnterRunnerThread() => t_runnerOf = this;
 
     private void ThrowIfInsideExecutor(string operation)
     {

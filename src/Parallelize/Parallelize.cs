@@ -46,6 +46,9 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     // outside the "inside an executor" mark (RunOutsideExecutor).
     private static readonly AsyncLocal<Parallelize<TIn, TOut>?> s_insideExecutorOf = new();
 
+    [ThreadStatic]
+    private static Parallelize<TIn, TOut>? t_runnerOf;
+
     // The empty context calls from a fresh thread carry; published by the first runner that starts (see CaptureContext).
     private static ExecutionContext? s_emptyContext;
 
@@ -112,7 +115,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
         _outages = new OutageDetector(Options.Outages, Options.TimeProvider, new OutageHost(this));
         _settlement = new Settlement<TIn, TOut>(this, _queue, _sink, Histories, _scheduler, _outages);
         _results = _sink.Completions is { } completions ? new Collections.OutputView<TIn, TOut>(completions) : [];
-        _watchSeen = new (long, int)[sources.Count];
+        _watchSeen = new (long, int, int)[sources.Count];
         _runners = new SlotRunner<TIn, TOut>[sources.Count];
         for (int i = 0; i < sources.Count; i++)
         {

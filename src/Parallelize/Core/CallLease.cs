@@ -29,10 +29,11 @@ namespace Parallelize.Core;
 /// them move <c>_settledBelow</c> under <c>_lock</c>, so a call is settled once. <c>Abandoned</c> tells an owner whose
 /// call returns late that nothing of the lease is its any more: its outcome is dropped.</para>
 /// <para><b>Any order</b> (executors elsewhere: a worker process, a cluster node). The slot may run the calls at once
-/// and report them in any order, by index: <see cref="TryComplete"/>, <see cref="TryFail"/>; <see cref="MarkSent"/>
-/// records that a call left this process. Each call has a state in <c>_states</c> (under <c>_lock</c>); a report for
-/// a call already settled or taken back (<see cref="TakeBack"/>, <see cref="Abandon"/>) is a late outcome, dropped
-/// and counted.</para>
+/// and report them in any order, by index, through a <see cref="LeaseHandle{TIn, TOut}"/> stamped with the lease's
+/// number (<c>_epoch</c>), since the lease object is reused for the runner's next lease: <see cref="TryComplete"/>,
+/// <see cref="TryFail"/>; <see cref="MarkSent"/> records that a call left this process. Each call has a state in
+/// <c>_states</c> (under <c>_lock</c>); a report for a call already settled or taken back (<see cref="TakeBack"/>,
+/// <see cref="Abandon"/>), or for an earlier lease, is a late outcome, dropped and counted.</para>
 /// <para><b>Lock.</b> <c>_lock</c> guards <c>_state</c> (also written by <see cref="Begin"/> while idle, when no
 /// one else writes it), <c>_settledBelow</c>, the final <c>Limit</c> and <c>_states</c>. Under it run only the
 /// copy of calls and the result sink's delivery (its own short lock; no user code). Failed calls are routed, and
@@ -58,9 +59,11 @@ internal sealed class CallLease<TIn, TOut>
     private int _settledBelow;
     private int _state;
     private long _epoch;
+    private int _generation;
     private bool _probe;
     private byte[] _states = [];
     private int _open;
+    private int _succeeded;
 
     /// <summary>Initializes a lease for one runner.</summary>
     /// <param name="settlement">Where calls are settled.</param>
@@ -88,6 +91,12 @@ internal sealed class CallLease<TIn, TOut>
     /// <summary>Gets how many calls the lease holds.</summary>
     public int Count => _count;
 
+    /// <summary>Gets how many calls of an "any order" lease succeeded so far.</summary>
+    public int Succeeded => Volatile.Read(ref _succeeded);
+
+    /// <summary>Gets the generation of the executor the lease was begun for, which its faults are blamed on.</summary>
+    public int Generation => _generation;
+
     /// <summary>Gets a value indicating whether the lease is the outage detector's probe (one call).</summary>
     public bool IsProbe => _probe;
 
@@ -97,11 +106,27 @@ internal sealed class CallLease<TIn, TOut>
     /// <summary>Gets a value indicating whether the lease holds calls now (a snapshot).</summary>
     public bool IsActive => Volatile.Read(ref _state) == Active;
 
-    /// <summary>Gets the input of call <paramref name="index"/>.</summary>
-    public TIn InputAt(int index) => Calls[index].Input;
+    /// <summary>Gets a handle on the current lease for a slot that runs its calls in any order (see <see cref="LeaseHandle{TIn, TOut}"/>).</summary>
+    public LeaseHandle<TIn, TOut> Handle() => new(this, Volatile.Read(ref _epoch));
 
-    /// <summary>Gets the id of call <paramref name="index"/>: unique in the pool, to send across a wire.</summary>
-    public long CallIdAt(int index) => Calls[index].Sequence;
+    /// <summary>Reads call <paramref name="index"/> of lease <paramref name="epoch"/> while it is open.</summary>
+    /// <returns><see langword="false"/> if the call is settled or taken back, or the lease is over.</returns>
+    public bool TryRead(long epoch, int index, out TIn input, out long callId)
+    {
+        lock (_lock)
+        {
+            if (Volatile.Read(ref _state) != Active || _epoch != epoch || (uint)index >= (uint)_count || _states[index] == Settled)
+            {
+                input = default!;
+                callId = 0;
+                return false;
+            }
+
+            input = Calls[index].Input;
+            callId = Calls[index].Sequence;
+            return true;
+        }
+    }
 
     /// <summary>Makes room for <paramref name="size"/> calls; only the owner, while idle.</summary>
     public void EnsureCapacity(int size)
@@ -125,6 +150,7 @@ internal sealed class CallLease<TIn, TOut>
         Debug.Assert(Volatile.Read(ref _state) == Idle, "Began a lease that still holds calls.");
         _count = count;
         _probe = probe;
+        _generation = _owner.Generation;
         _settledBelow = 0;
         Next.Value = 0;
         Limit.Value = count;
@@ -132,6 +158,7 @@ internal sealed class CallLease<TIn, TOut>
         {
             Array.Clear(_states, 0, count);
             _open = count;
+            _succeeded = 0;
         }
 
         Interlocked.Increment(ref _epoch);
@@ -161,7 +188,7 @@ internal sealed class CallLease<TIn, TOut>
     {
         lock (_lock)
         {
-            if (_state != Active)
+            if (Volatile.Read(ref _state) != Active)
             {
                 return false;
             }
@@ -182,7 +209,7 @@ internal sealed class CallLease<TIn, TOut>
     {
         lock (_lock)
         {
-            if (_state != Active)
+            if (Volatile.Read(ref _state) != Active)
             {
                 return;
             }
@@ -202,7 +229,7 @@ internal sealed class CallLease<TIn, TOut>
         int end;
         lock (_lock)
         {
-            if (_state != Active)
+            if (Volatile.Read(ref _state) != Active)
             {
                 return FaultAction.None;
             }
@@ -214,7 +241,7 @@ internal sealed class CallLease<TIn, TOut>
         }
 
         // The calls from index to end are the owner's alone now, in its own arrays, which it reuses only for its next lease.
-        FaultAction action = _settlement.Failed(ref Calls[index], error, kind, _owner, _probe);
+        FaultAction action = _settlement.Failed(ref Calls[index], error, kind, _owner, _generation, _probe);
         _settlement.Return(Calls.AsSpan(index + 1, end - index - 1), probe: false);
         Clear(index, end);
         return action;
@@ -238,7 +265,7 @@ internal sealed class CallLease<TIn, TOut>
         QueuedCall<TIn>[]? unstarted = null;
         lock (_lock)
         {
-            if (_state != Active)
+            if (Volatile.Read(ref _state) != Active)
             {
                 return false;
             }
@@ -284,7 +311,7 @@ internal sealed class CallLease<TIn, TOut>
         QueuedCall<TIn>[] unstarted = [];
         lock (_lock)
         {
-            if (_state != Active)
+            if (Volatile.Read(ref _state) != Active)
             {
                 return;
             }
@@ -341,7 +368,7 @@ internal sealed class CallLease<TIn, TOut>
         int end;
         lock (_lock)
         {
-            if (_state != Active)
+            if (Volatile.Read(ref _state) != Active)
             {
                 return;
             }
@@ -359,13 +386,13 @@ internal sealed class CallLease<TIn, TOut>
 
     // ---- Any order: the slot ----
 
-    /// <summary>Records that call <paramref name="index"/> left this process: if it is taken back later, it may have run.</summary>
-    /// <returns><see langword="false"/> if the call is settled or taken back already: do not send it.</returns>
-    public bool MarkSent(int index)
+    /// <summary>Records that call <paramref name="index"/> of lease <paramref name="epoch"/> left this process: if it is taken back later, it may have run.</summary>
+    /// <returns><see langword="false"/> if the call is settled or taken back already, or the lease is over: do not send it.</returns>
+    public bool MarkSent(long epoch, int index)
     {
         lock (_lock)
         {
-            if (_state != Active || _states[index] != Open)
+            if (Volatile.Read(ref _state) != Active || _epoch != epoch || _states[index] != Open)
             {
                 return false;
             }
@@ -375,13 +402,13 @@ internal sealed class CallLease<TIn, TOut>
         }
     }
 
-    /// <summary>Call <paramref name="index"/> returned <paramref name="output"/>: it is delivered now.</summary>
-    /// <returns><see langword="false"/> if the call was settled or taken back already: the late result is dropped and counted.</returns>
-    public bool TryComplete(int index, TOut output)
+    /// <summary>Call <paramref name="index"/> of lease <paramref name="epoch"/> returned <paramref name="output"/>: it is delivered now.</summary>
+    /// <returns><see langword="false"/> if the call was settled or taken back already, or its lease is over: the late result is dropped and counted.</returns>
+    public bool TryComplete(long epoch, int index, TOut output)
     {
         lock (_lock)
         {
-            if (_state != Active || _states[index] == Settled)
+            if (Volatile.Read(ref _state) != Active || _epoch != epoch || _states[index] == Settled)
             {
                 _owner.OnLateOutcome();
                 return false;
@@ -389,6 +416,7 @@ internal sealed class CallLease<TIn, TOut>
 
             _states[index] = Settled;
             _open--;
+            _succeeded++;
             Outputs[index] = output;
             _settlement.Succeeded(Calls.AsSpan(index, 1), Outputs.AsSpan(index, 1), _owner);
             Outputs[index] = default!;
@@ -397,14 +425,14 @@ internal sealed class CallLease<TIn, TOut>
         }
     }
 
-    /// <summary>Call <paramref name="index"/> failed with <paramref name="error"/>.</summary>
-    /// <returns>What the runner must do with its executor; <see langword="null"/> if the call was settled or taken back already (the late failure is dropped and counted).</returns>
-    public FaultAction? TryFail(int index, Exception error, FailureKind kind)
+    /// <summary>Call <paramref name="index"/> of lease <paramref name="epoch"/> failed with <paramref name="error"/>.</summary>
+    /// <returns>What the runner must do with its executor; <see langword="null"/> if the call was settled or taken back already, or its lease is over (the late failure is dropped and counted).</returns>
+    public FaultAction? TryFail(long epoch, int index, Exception error, FailureKind kind)
     {
         QueuedCall<TIn> call;
         lock (_lock)
         {
-            if (_state != Active || _states[index] == Settled)
+            if (Volatile.Read(ref _state) != Active || _epoch != epoch || _states[index] == Settled)
             {
                 _owner.OnLateOutcome();
                 return null;
@@ -416,7 +444,7 @@ internal sealed class CallLease<TIn, TOut>
             EndIfSettledLocked();
         }
 
-        return _settlement.Failed(ref call, error, kind, _owner, _probe);
+        return _settlement.Failed(ref call, error, kind, _owner, _generation, _probe);
     }
 
     /// <summary>
@@ -433,7 +461,7 @@ internal sealed class CallLease<TIn, TOut>
         List<QueuedCall<TIn>> open = [];
         lock (_lock)
         {
-            if (_state != Active)
+            if (Volatile.Read(ref _state) != Active)
             {
                 return FaultAction.None;
             }
@@ -455,7 +483,7 @@ internal sealed class CallLease<TIn, TOut>
         for (int i = 0; i < sent.Count; i++)
         {
             QueuedCall<TIn> call = sent[i];
-            FaultAction one = _settlement.Failed(ref call, error, kind, _owner, _probe);
+            FaultAction one = _settlement.Failed(ref call, error, kind, _owner, _generation, _probe);
             action = one > action ? one : action;
         }
 
@@ -469,7 +497,7 @@ internal sealed class CallLease<TIn, TOut>
         List<QueuedCall<TIn>> open = [];
         lock (_lock)
         {
-            if (_state != Active)
+            if (Volatile.Read(ref _state) != Active)
             {
                 return false;
             }

@@ -6,11 +6,12 @@ namespace Parallelize.Core;
 /// retirement, blame), and the lease owns the accounting, so a slot only moves calls and their outcomes.
 /// </summary>
 /// <remarks>
-/// <para><b>Contract.</b> <see cref="RunAsync"/> receives a lease in "any order" mode. For each call the slot may call
-/// <see cref="CallLease{TIn, TOut}.MarkSent"/> when the call leaves this process (skipping it if that returns
-/// <see langword="false"/>), then exactly one of <see cref="CallLease{TIn, TOut}.TryComplete"/> or
-/// <see cref="CallLease{TIn, TOut}.TryFail"/> — in any order, from any thread, by index; a call the pool took back
-/// meanwhile reports <see langword="false"/> or <see langword="null"/> and the slot just drops it. When its process or
+/// <para><b>Contract.</b> <see cref="RunAsync"/> receives a handle on a lease in "any order" mode. For each call the
+/// slot reads it (<see cref="LeaseHandle{TIn, TOut}.TryRead"/>), may call <see cref="LeaseHandle{TIn, TOut}.MarkSent"/>
+/// when it leaves this process (skipping it if either returns <see langword="false"/>), then exactly one of
+/// <see cref="LeaseHandle{TIn, TOut}.TryComplete"/> or <see cref="LeaseHandle{TIn, TOut}.TryFail"/> — in any order, from
+/// any thread, by index; a call the pool took back meanwhile reports <see langword="false"/> or <see langword="null"/>
+/// and the slot just drops it. When its process or
 /// node dies, the slot fails the call that was running with <see cref="FailureKind.Crashed"/> if it knows it caused the
 /// crash, and completes <see cref="Lost"/>; the runner takes back every call still unsettled.</para>
 /// <para>Implementations must not block in <see cref="RunAsync"/> before their first await, and must never throw from
@@ -33,5 +34,5 @@ internal interface IExecutorSlot<TIn, TOut> : IAsyncDisposable
     /// <param name="lease">The calls, in "any order" mode.</param>
     /// <param name="cancellationToken">Cancelled when <c>Stop</c> gives up waiting for calls in flight: cancel them where they run.</param>
     /// <returns>A task that completes when the slot is done with the lease.</returns>
-    ValueTask RunAsync(CallLease<TIn, TOut> lease, CancellationToken cancellationToken);
+    ValueTask RunAsync(LeaseHandle<TIn, TOut> lease, CancellationToken cancellationToken);
 }

@@ -111,7 +111,15 @@ internal sealed class LeaseWatcher
             bool busy = false;
             foreach (IWatchedPool pool in pools)
             {
-                busy |= pool.WatchFromBackstop();
+                try
+                {
+                    busy |= pool.WatchFromBackstop();
+                }
+#pragma warning disable CA1031 // A bug in one pool's bookkeeping must not take the process (or the other pools' watcher) down.
+                catch (Exception)
+#pragma warning restore CA1031
+                {
+                }
             }
 
             quiet = busy ? 0 : quiet + 1;

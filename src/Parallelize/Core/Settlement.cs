@@ -83,9 +83,10 @@ internal sealed class Settlement<TIn, TOut>
     /// <param name="error">What the attempt threw.</param>
     /// <param name="kind">How it failed.</param>
     /// <param name="runner">The runner whose executor ran it.</param>
+    /// <param name="generation">The executor's generation when its lease began, which a blame goes to.</param>
     /// <param name="probe">It was the outage detector's probe.</param>
     /// <returns>Whether the executor must be restarted now.</returns>
-    public FaultAction Failed(ref QueuedCall<TIn> call, Exception error, FailureKind kind, ILeaseOwner runner, bool probe)
+    public FaultAction Failed(ref QueuedCall<TIn> call, Exception error, FailureKind kind, ILeaseOwner runner, int generation, bool probe)
     {
         if (error is OperationCanceledException && _pool.CallToken.IsCancellationRequested)
         {
@@ -97,7 +98,7 @@ internal sealed class Settlement<TIn, TOut>
         if (kind == FailureKind.Lost || error is ExecutorLostException)
         {
             // Not the input's fault: it goes back first in line without using an attempt, and the executor takes the blame.
-            _pool.Blame(runner.Index, runner.Generation, error);
+            _pool.Blame(runner.Index, generation, error);
             if (call.HasHistory)
             {
                 _histories.Find(call.Sequence)?.Errors.Add(error);
@@ -134,14 +135,15 @@ internal sealed class Settlement<TIn, TOut>
         CallHistory history = _histories.Record(ref call);
         history.Errors.Add(error);
         bool worthRetrying = requested || ShouldRetry(error);
-        long outcome = worthRetrying && !requested ? _outages.OnFailure(runner.Index, call.Sequence, probe) : -1;
+        // The probe's outcome always reaches the detector, whatever it threw, or the pool would stay paused.
+        long outcome = (worthRetrying && !requested) || probe ? _outages.OnFailure(runner.Index, call.Sequence, probe) : -1;
         if (outcome != 0)
         {
             history.Counted++;
             history.LastCountedOutcome = Math.Max(0, outcome);
             if (!requested)
             {
-                Blame(history, runner);
+                Blame(history, runner.Index, generation);
             }
         }
 
@@ -238,11 +240,11 @@ internal sealed class Settlement<TIn, TOut>
     }
 
     // Blame of a counted fault of a call: see CallHistory.
-    private void Blame(CallHistory history, ILeaseOwner runner)
+    private void Blame(CallHistory history, int executor, int generation)
     {
         if (history.Suspect >= 0)
         {
-            if (history.Suspect != runner.Index)
+            if (history.Suspect != executor)
             {
                 // It fails elsewhere too: the input's fault, nobody's to pay.
                 history.Suspect = -1;
@@ -251,9 +253,9 @@ internal sealed class Settlement<TIn, TOut>
             return;
         }
 
-        foreach (int executor in history.FailedOn)
+        foreach (int other in history.FailedOn)
         {
-            if (executor != runner.Index)
+            if (other != executor)
             {
                 return;
             }
@@ -261,8 +263,8 @@ internal sealed class Settlement<TIn, TOut>
 
         if (history.FailedOn.Count == 0 && _pool.LiveExecutors > 1)
         {
-            history.Suspect = runner.Index;
-            history.SuspectGeneration = runner.Generation;
+            history.Suspect = executor;
+            history.SuspectGeneration = generation;
         }
     }
 

@@ -115,11 +115,12 @@ internal sealed partial class SlotRunner<TIn, TOut>
                 object? context = calls[i].Context;
                 if (context is ExecutionContext flowing && !ReferenceEquals(flowing, _ownContext))
                 {
+                    // A synchronous runner's thread carries the pool's mark itself: the caller's context is used as is.
                     _runSpan = null;
                     _runIndex = i;
                     _runToken = token;
                     _tracing = traced;
-                    ExecutionContext.Run(MarkedContext(flowing), s_runSync, this);
+                    ExecutionContext.Run(flowing, s_runSync, this);
                 }
                 else
                 {
@@ -238,7 +239,7 @@ internal sealed partial class SlotRunner<TIn, TOut>
         Exception? failure = null;
         try
         {
-            Task running = slot.RunAsync(_lease, _pool.CallToken).AsTask();
+            Task running = slot.RunAsync(_lease.Handle(), _pool.CallToken).AsTask();
             if (await Task.WhenAny(running, lost).ConfigureAwait(false) == running)
             {
                 await running.ConfigureAwait(false);
@@ -266,11 +267,13 @@ internal sealed partial class SlotRunner<TIn, TOut>
             failure ?? new ExecutorLostException($"Executor {Index} ({Location}) returned without settling every call."));
         if (failure is not null)
         {
+            // Lost: the executor's fault, even when no call was running, or a slot that dies at once would restart forever.
             LastError = failure;
+            _pool.Blame(Index, _lease.Generation, failure);
             action = FaultAction.Restart;
         }
 
-        return new LeaseOutcome(_lease.Count, failure, action);
+        return new LeaseOutcome(_lease.Succeeded, failure, action);
     }
 
     private bool _tracing;
@@ -287,7 +290,9 @@ internal sealed partial class SlotRunner<TIn, TOut>
         _runIndex = index;
         _runToken = token;
         _tracing = false;
-        ExecutionContext.Run(MarkedContext(flowing), s_runSync, this);
+
+        // A synchronous runner's thread carries the pool's mark itself: the caller's context is used as is.
+        ExecutionContext.Run(flowing, s_runSync, this);
         return _lease.Outputs[index];
     }
 
@@ -317,7 +322,8 @@ internal sealed partial class SlotRunner<TIn, TOut>
 #pragma warning restore CA2012
     }
 
-    // The caller's context with this pool's "inside an executor" mark: made once per caller context, reused while callers keep theirs.
+    // For asynchronous calls, which may continue on any thread: the caller's context with this pool's "inside an
+    // executor" mark, made once per caller context and reused while callers keep theirs.
     private ExecutionContext MarkedContext(ExecutionContext caller)
     {
         if (!ReferenceEquals(caller, _lastCallerContext))

@@ -172,6 +172,10 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
         _ownContext = ExecutionContext.Capture();
         Parallelize<TIn, TOut>.PublishEmptyContext(_ownContext);
         _pool.EnterWorker();
+        if (sync)
+        {
+            _pool.EnterRunnerThread();
+        }
         try
         {
             if (!await CreateAsync(sync).ConfigureAwait(false))
@@ -183,12 +187,16 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
             bool searching = false;
             while (true)
             {
-                if (_supervisor.HasCharges && !await ResolveFaultsAsync(sync, restartWanted: false).ConfigureAwait(false))
+                if (_supervisor.HasCharges)
                 {
-                    // Retired before it looked at the queue: whoever woke it counted it as searching, and the calls it was
-                    // woken for must go to another runner.
+                    // About to restart (with a backoff) or retire before looking at the queue: whoever woke this runner
+                    // counted it as searching, and the calls it was woken for must go to another runner meanwhile.
                     queue.Leave(searching);
-                    return;
+                    searching = false;
+                    if (!await ResolveFaultsAsync(sync, restartWanted: false).ConfigureAwait(false))
+                    {
+                        return;
+                    }
                 }
 
                 int maxBatch = _slot is { } slot ? Math.Min(_maxBatch, Math.Max(1, slot.MaxLease)) : _maxBatch;
@@ -298,7 +306,7 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
     /// no progress since the last look is released (its finished calls delivered, its unstarted calls handed back for
     /// this and other idle runners). One runner of a pool watches at a time.
     /// </summary>
-    /// <returns><see langword="true"/> if calls came into the queue meanwhile: take them.</returns>
+    /// <returns><see langword="true"/> if calls came into the queue meanwhile (or it closed): look again. Calls that were there already, which this runner could not take (a retry kept from it, a paused queue), do not count: it parks.</returns>
     private bool WatchWhileIdle(WorkQueue<TIn> queue)
     {
         if (!_pool.TryBeginWatch())
@@ -308,18 +316,19 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
 
         try
         {
-            Span<(long Epoch, int Next)> seen = _pool.WatchSeen;
+            long pushes = queue.Pushes;
+            Span<(long Epoch, int Next, int Looks)> seen = _pool.WatchSeen;
             seen.Clear();
             while (_pool.WatchLeases(seen, this))
             {
                 PreciseSleep.Watch();
-                if (queue.Count + queue.RetriesQueued > 0 || queue.IsClosed)
+                if (queue.Pushes != pushes || queue.IsClosed)
                 {
                     return true;
                 }
             }
 
-            return queue.Count + queue.RetriesQueued > 0;
+            return queue.Pushes != pushes;
         }
         finally
         {

@@ -75,6 +75,7 @@ internal sealed class WorkQueue<TIn>
     private int _probes;
     private PaddedInt32 _closed;
     private int _inFlight;
+    private long _requeues;
     private int _liveTakers = int.MaxValue;
     private int _retryCount;
     private int _pausedFlag;
@@ -111,6 +112,9 @@ internal sealed class WorkQueue<TIn>
 
     /// <summary>Gets the number of calls accepted so far.</summary>
     public long Accepted => Interlocked.Read(ref _sequence);
+
+    /// <summary>Gets a number that changes whenever calls come in or may be taken again (new calls, calls queued again, a resume or a probe), for an idle runner to tell whether anything is new.</summary>
+    public long Pushes => Interlocked.Read(ref _sequence) + Interlocked.Read(ref _requeues);
 
     /// <summary>Queues a new call, waking an idle worker if needed. On a bounded queue the caller must hold a place (see <see cref="WaitForRoom"/>).</summary>
     /// <param name="input">The input.</param>
@@ -235,6 +239,7 @@ internal sealed class WorkQueue<TIn>
                 return false;
             }
 
+            Interlocked.Increment(ref _requeues);
             if (atFront)
             {
                 for (int i = calls.Length - 1; i >= 0; i--)
@@ -257,17 +262,27 @@ internal sealed class WorkQueue<TIn>
         return true;
     }
 
-    /// <summary>Sets how many runners can take calls; a retry kept firmly from one runner is given to it after all when it is the last.</summary>
-    /// <param name="count">The number of live runners.</param>
+    /// <summary>Sets how many runners can take calls, before any runs; a retry kept firmly from one runner is given to it after all when it is the last.</summary>
+    /// <param name="count">The number of runners.</param>
     public void SetLiveTakers(int count)
+    {
+        lock (_lock)
+        {
+            _liveTakers = count;
+        }
+    }
+
+    /// <summary>A runner retired: one runner fewer can take calls.</summary>
+    public void TakerRetired()
     {
         IWorkTaker<TIn>? wake = null;
         lock (_lock)
         {
-            _liveTakers = count;
+            _liveTakers--;
+            Interlocked.Increment(ref _requeues);
 
-            // A retry kept from a runner that retired, or kept from the last live runner, which may now take it: make sure
-            // an idle runner looks.
+            // A retry kept from the runner that retired, or kept from the last live runner, which may now take it: make
+            // sure an idle runner looks.
             if (_retries.Count > 0 && _idle.TryPop(out IWorkTaker<TIn>? taker))
             {
                 Interlocked.Increment(ref _searching);
@@ -276,6 +291,27 @@ internal sealed class WorkQueue<TIn>
         }
 
         wake?.Signal.Release();
+    }
+
+    /// <summary>Gives back, for an outage, the last attempt of each retry waiting in line whose last counted failure is at or after outcome <paramref name="from"/>; the queue owns these calls.</summary>
+    /// <returns>How many attempts were given back.</returns>
+    public int Refund(long from, CallHistories histories)
+    {
+        int refunded = 0;
+        lock (_lock)
+        {
+            foreach ((QueuedCall<TIn> call, _, _) in _retries)
+            {
+                if (histories.Find(call.Sequence) is { LastCountedOutcome: > 0 } record && record.LastCountedOutcome >= from)
+                {
+                    record.Counted--;
+                    record.LastCountedOutcome = 0;
+                    refunded++;
+                }
+            }
+        }
+
+        return refunded;
     }
 
     /// <summary>A runner leaves for good (retired) without taking what it may have been woken for: wakes the next idle runner instead.</summary>
@@ -312,6 +348,7 @@ internal sealed class WorkQueue<TIn>
             }
 
             _retries.Enqueue((call, avoid, firmly));
+            Interlocked.Increment(ref _requeues);
             Volatile.Write(ref _retryCount, _retries.Count);
             wake = WakeOneIfNeeded();
         }
@@ -343,6 +380,7 @@ internal sealed class WorkQueue<TIn>
             }
 
             _probes = 1;
+            Interlocked.Increment(ref _requeues);
             if (Volatile.Read(ref _searching) == 0 && _count + _retries.Count > 0 && _idle.TryPop(out IWorkTaker<TIn>? taker))
             {
                 Interlocked.Increment(ref _searching);
@@ -367,6 +405,7 @@ internal sealed class WorkQueue<TIn>
             _paused = false;
             _probes = 0;
             Volatile.Write(ref _pausedFlag, 0);
+            Interlocked.Increment(ref _requeues);
             while (WakeOneIfNeeded() is { } taker)
             {
                 (wake ??= []).Add(taker);
@@ -462,11 +501,16 @@ internal sealed class WorkQueue<TIn>
                     }
 
                     batch[i] = slot;
-                    if (RuntimeHelpers.IsReferenceOrContainsReferences<QueuedCall<TIn>>())
+                    if (RuntimeHelpers.IsReferenceOrContainsReferences<TIn>())
                     {
-                        // Let the GC have the input and the context; a value-type input is left as it is, so the
-                        // producer's next write to this slot does not have to fetch a line this runner dirtied.
+                        // Let the GC have the input and the context.
                         slot = default;
+                    }
+                    else if (slot.Context is not null)
+                    {
+                        // A value-type input is left as it is, and so is a slot without a context (nearly all), so the
+                        // producer's next write to this slot does not have to fetch a line this runner dirtied.
+                        slot.Context = null;
                     }
 
                     _head = (_head + 1) & (_ring.Length - 1);
@@ -598,7 +642,7 @@ internal sealed class WorkQueue<TIn>
     /// <summary>Under the lock: pops an idle worker to wake if there are more queued calls than searching workers.</summary>
     private IWorkTaker<TIn>? WakeOneIfNeeded()
     {
-        if (!_paused && _count + _retries.Count > Volatile.Read(ref _searching) && _idle.TryPop(out IWorkTaker<TIn>? taker))
+        if ((!_paused || _probes > 0) && _count + _retries.Count > Volatile.Read(ref _searching) && _idle.TryPop(out IWorkTaker<TIn>? taker))
         {
             Interlocked.Increment(ref _searching);
             return taker;

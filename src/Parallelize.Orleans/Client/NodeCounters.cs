@@ -1,0 +1,16 @@
+namespace Parallelize.Orleans.Client;
+
+/// <summary>The ledger's counts for one silo. Written with interlocked operations by the executors on that silo; read by snapshots.</summary>
+internal sealed class NodeCounters(string node)
+{
+    public long Dispatched;
+    public long Completed;
+    public long Failed;
+    public long Lost;
+    public long LateReplies;
+
+    public string Node { get; } = node;
+
+    /// <summary>Gets or sets the silo's name, once a reply or a start told it.</summary>
+    public string? SiloName { get; set; }
+}
