@@ -35,6 +35,7 @@ public sealed partial class Parallelize<TIn, TOut>
             RetiredExecutors: _runners.Length - Volatile.Read(ref _liveRunners),
             IsFaulted: Volatile.Read(ref _fault) is not null,
             IsPaused: _outages.IsPaused,
-            Outages: _outages.Pauses);
+            Outages: _outages.Pauses,
+            LateOutcomes: LateOutcomes);
     }
 }

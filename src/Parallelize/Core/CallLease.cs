@@ -111,7 +111,7 @@ internal sealed class CallLease<TIn, TOut>
 
     /// <summary>Reads call <paramref name="index"/> of lease <paramref name="epoch"/> while it is open.</summary>
     /// <returns><see langword="false"/> if the call is settled or taken back, or the lease is over.</returns>
-    public bool TryRead(long epoch, int index, out TIn input, out long callId)
+    public bool TryRead(long epoch, int index, out TIn input, out long callId, out int attempt)
     {
         lock (_lock)
         {
@@ -119,13 +119,37 @@ internal sealed class CallLease<TIn, TOut>
             {
                 input = default!;
                 callId = 0;
+                attempt = 0;
                 return false;
             }
 
             input = Calls[index].Input;
             callId = Calls[index].Sequence;
+            attempt = Calls[index].HasHistory ? (_settlement.FailedAttempts(callId) + 1) : 1;
             return true;
         }
+    }
+
+    /// <summary>Hands call <paramref name="index"/> of lease <paramref name="epoch"/> back unrun (the slot did not send it): it is queued again at once.</summary>
+    /// <returns><see langword="false"/> if the call was settled or taken back already, or the lease is over.</returns>
+    public bool TryReturn(long epoch, int index)
+    {
+        QueuedCall<TIn> call;
+        lock (_lock)
+        {
+            if (Volatile.Read(ref _state) != Active || _epoch != epoch || _states[index] != Open)
+            {
+                return false;
+            }
+
+            _states[index] = Settled;
+            _open--;
+            call = Calls[index];
+            EndIfSettledLocked();
+        }
+
+        _settlement.Return(new ReadOnlySpan<QueuedCall<TIn>>(in call), _probe);
+        return true;
     }
 
     /// <summary>Makes room for <paramref name="size"/> calls; only the owner, while idle.</summary>

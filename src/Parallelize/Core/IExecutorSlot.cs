@@ -7,7 +7,7 @@ namespace Parallelize.Core;
 /// </summary>
 /// <remarks>
 /// <para><b>Contract.</b> <see cref="RunAsync"/> receives a handle on a lease in "any order" mode. For each call the
-/// slot reads it (<see cref="LeaseHandle{TIn, TOut}.TryRead"/>), may call <see cref="LeaseHandle{TIn, TOut}.MarkSent"/>
+/// slot reads it (<see cref="LeaseHandle{TIn, TOut}.TryRead(int, out TIn, out long)"/>), may call <see cref="LeaseHandle{TIn, TOut}.MarkSent"/>
 /// when it leaves this process (skipping it if either returns <see langword="false"/>), then exactly one of
 /// <see cref="LeaseHandle{TIn, TOut}.TryComplete"/> or <see cref="LeaseHandle{TIn, TOut}.TryFail"/> — in any order, from
 /// any thread, by index; a call the pool took back meanwhile reports <see langword="false"/> or <see langword="null"/>

@@ -24,7 +24,15 @@ internal readonly struct LeaseHandle<TIn, TOut>
 
     /// <summary>Reads a call that is still open: its input and its id (unique in the pool, to send across a wire).</summary>
     /// <returns><see langword="false"/> if the call is settled or taken back, or the lease is over: skip it.</returns>
-    public bool TryRead(int index, out TIn input, out long callId) => _lease.TryRead(_epoch, index, out input, out callId);
+    public bool TryRead(int index, out TIn input, out long callId) => _lease.TryRead(_epoch, index, out input, out callId, out _);
+
+    /// <summary>Reads a call that is still open: its input, its id, and which attempt this is (1 for the first).</summary>
+    /// <returns><see langword="false"/> if the call is settled or taken back, or the lease is over: skip it.</returns>
+    public bool TryRead(int index, out TIn input, out long callId, out int attempt) => _lease.TryRead(_epoch, index, out input, out callId, out attempt);
+
+    /// <summary>Hands the call back unrun — the slot will not send it — to be queued again at once for any executor.</summary>
+    /// <returns><see langword="false"/> if the call was settled or taken back already, or the lease is over.</returns>
+    public bool TryReturn(int index) => _lease.TryReturn(_epoch, index);
 
     /// <summary>Records that the call left this process (if it is taken back later, it may have run).</summary>
     /// <returns><see langword="false"/> if the call is settled or taken back, or the lease is over: do not send it.</returns>

@@ -107,8 +107,10 @@ internal sealed class RetryScheduler<TIn>
             {
                 if (histories.Find(call.Sequence) is { LastCountedOutcome: > 0 } record && record.LastCountedOutcome >= from)
                 {
+                    // The outage made it fail, not the input and not its executor: nobody is a suspect any more.
                     record.Counted--;
                     record.LastCountedOutcome = 0;
+                    record.Suspect = -1;
                     refunded++;
                 }
             }

@@ -220,6 +220,9 @@ internal sealed class Settlement<TIn, TOut>
         _queue.Settled(calls.Length);
     }
 
+    /// <summary>Gets how many attempts of a call have failed so far (read by the call's owner only).</summary>
+    public int FailedAttempts(long sequence) => _histories.Find(sequence)?.Errors.Count ?? 0;
+
     /// <summary>The delay before the next attempt of a call that has failed <paramref name="failures"/> times: <see cref="ParallelizeOptions.RetryDelay"/> doubled each time, capped at <see cref="ParallelizeOptions.MaxRetryDelay"/>, of which a random half is taken off.</summary>
     internal TimeSpan RetryDelay(int failures)
     {

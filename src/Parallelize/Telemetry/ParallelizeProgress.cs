@@ -69,4 +69,11 @@ public sealed record ParallelizeProgress
 
     /// <summary>Gets how many outages have paused the pool so far.</summary>
     public long Outages { get; init; }
+
+    /// <summary>
+    /// Gets how many outcomes arrived for calls that had ended already — a result from a worker process or cluster node
+    /// that the pool had given up on and run elsewhere, or a call <c>Stop</c> had aborted — and were dropped: the call was
+    /// counted once, though it ran more than once (execution is at least once, accounting exactly once).
+    /// </summary>
+    public long LateOutcomes { get; init; }
 }

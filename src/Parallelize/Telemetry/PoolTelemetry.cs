@@ -108,6 +108,7 @@ internal sealed class PoolTelemetry
             IsFaulted = counts.IsFaulted,
             IsPaused = counts.IsPaused,
             Outages = counts.Outages,
+            LateOutcomes = counts.LateOutcomes,
         };
     }
 
