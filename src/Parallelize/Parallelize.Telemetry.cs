@@ -15,6 +15,18 @@ public sealed partial class Parallelize<TIn, TOut>
     /// <returns>The snapshot; after the pool has stopped, the final counts.</returns>
     public ParallelizeProgress GetProgress() => _telemetry.Snapshot();
 
+    /// <summary>
+    /// Tells the pool how many calls it will be given in all (see <see cref="ParallelizeOptions.ExpectedCalls"/>), once
+    /// that is known: progress reports a percentage and estimates the time left from it.
+    /// </summary>
+    /// <param name="total">The number of calls in all, made and to be made.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="total"/> is negative.</exception>
+    public void SetExpectedCalls(long total)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(total);
+        Interlocked.Exchange(ref _expectedCalls, total);
+    }
+
     // Lock-free reads. Delivered is read before Failures, and a failure is added to Failures before it counts as
     // delivered, so a failure never shows as a completion; at worst one shows late.
     private PoolCounts ReadCounts()
@@ -35,6 +47,7 @@ public sealed partial class Parallelize<TIn, TOut>
             RetiredExecutors: _runners.Length - Volatile.Read(ref _liveRunners),
             IsFaulted: Volatile.Read(ref _fault) is not null,
             IsPaused: _outages.IsPaused,
+            ExpectedCalls: Interlocked.Read(ref _expectedCalls),
             Outages: _outages.Pauses,
             LateOutcomes: LateOutcomes);
     }

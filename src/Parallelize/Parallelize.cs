@@ -86,6 +86,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     private long _restarts;
     private long _retries;
     private long _abortedCount;
+    private long _expectedCalls = -1;
     private long _disposeFaults;
     private int _liveRunners;
     private int _runningRunners;
@@ -102,6 +103,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
         List<Executor<TIn, TOut>> sources = ToList(executors, static executor => executor);
         Options = options ?? new ParallelizeOptions();
         _flowContext = Options.FlowExecutionContext;
+        _expectedCalls = Options.ExpectedCalls ?? -1;
         _queue = new WorkQueue<TIn>(Options.BoundedCapacity, _pending);
         if (Options.BoundedCapacity is int capacity)
         {

@@ -48,6 +48,7 @@ public sealed record ParallelizeOptions
     private readonly TimeSpan _retryDelay = TimeSpan.FromMilliseconds(10);
     private readonly TimeSpan _maxRetryDelay = TimeSpan.FromSeconds(2);
     private readonly TimeSpan? _callTimeout;
+    private readonly long? _expectedCalls;
 
     /// <summary>The longest delay .NET timers accept (about 49.7 days).</summary>
     internal static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
@@ -280,6 +281,22 @@ public sealed record ParallelizeOptions
     /// </summary>
     /// <value>The default is <see langword="true"/>. Turn it off for raw speed when the calls need nothing from their caller's context; they then run in the executor's own, empty one.</value>
     public bool FlowExecutionContext { get; init; } = true;
+
+    /// <summary>
+    /// Gets how many calls the pool will be given in all, when that is known up front (a file's rows, a list's items):
+    /// progress then reports <see cref="ParallelizeProgress.PercentComplete"/> and estimates the time left from the
+    /// calls not yet ended, including those not yet made, which a bounded queue would otherwise hide. Can also be
+    /// set later (<see cref="Parallelize{TIn, TOut}.SetExpectedCalls"/>).
+    /// </summary>
+    /// <value>At least 0, or <see langword="null"/> when unknown. The default is <see langword="null"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public long? ExpectedCalls
+    {
+        get => _expectedCalls;
+        init => _expectedCalls = value is null or >= 0
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(ExpectedCalls), value, "ExpectedCalls must be zero or more, or null when unknown.");
+    }
 
     /// <summary>The built-in rule of <see cref="ShouldRetry"/>: everything but exceptions that say the input itself is wrong.</summary>
     internal static bool IsWorthRetrying(Exception exception) =>

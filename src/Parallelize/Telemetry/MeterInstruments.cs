@@ -37,7 +37,13 @@ internal sealed class MeterInstruments
         meter.CreateObservableCounter(ParallelizeMetrics.Outages, () => Observe(static c => c.Outages), "{outage}", "Outages that paused the pool.");
         meter.CreateObservableUpDownCounter(ParallelizeMetrics.Paused, () => Observe(static c => c.IsPaused ? 1 : 0), "{pool}", "Pools paused by an outage now.");
         meter.CreateObservableUpDownCounter(ParallelizeMetrics.RetiredExecutors, () => Observe(static c => c.RetiredExecutors), "{executor}", "Executors retired by the restart policy.");
-        CallDuration = meter.CreateHistogram<double>(ParallelizeMetrics.CallDuration, "s", "Duration of calls that returned a result.");
+        // Seconds, so exporters' default buckets (made for milliseconds) would put nearly every call in the first one.
+        CallDuration = meter.CreateHistogram<double>(
+            ParallelizeMetrics.CallDuration,
+            "s",
+            "Duration of calls that returned a result.",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.000_01, 0.000_1, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
     }
 
     /// <summary>Gets the histogram of call durations; executors record into it only while <see cref="Instrument.Enabled"/>.</summary>

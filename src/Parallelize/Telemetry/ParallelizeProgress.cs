@@ -43,9 +43,10 @@ public sealed record ParallelizeProgress
     public double Throughput { get; init; }
 
     /// <summary>
-    /// Gets an estimate of the time the calls queued and running need to end at <see cref="Throughput"/>:
-    /// <see cref="TimeSpan.Zero"/> when none are left, <see langword="null"/> when unknown (nothing has ended recently).
-    /// Calls not yet made are not counted: the pool cannot know them.
+    /// Gets an estimate of the time the calls left need to end at <see cref="Throughput"/>: <see cref="TimeSpan.Zero"/>
+    /// when none are left, <see langword="null"/> when unknown (nothing has ended recently). The calls left are those not
+    /// yet ended of <see cref="ExpectedCalls"/> when the total is known — calls not yet made included, so the estimate
+    /// holds under backpressure — and otherwise the calls queued and running.
     /// </summary>
     public TimeSpan? EstimatedTimeLeft { get; init; }
 
@@ -66,6 +67,12 @@ public sealed record ParallelizeProgress
 
     /// <summary>Gets a value indicating whether an outage has paused the pool: no call is handed out but a probe (see <see cref="OutageOptions"/>).</summary>
     public bool IsPaused { get; init; }
+
+    /// <summary>Gets how many calls the pool will be given in all, when known (<see cref="ParallelizeOptions.ExpectedCalls"/>); <see langword="null"/> otherwise.</summary>
+    public long? ExpectedCalls { get; init; }
+
+    /// <summary>Gets the share of <see cref="ExpectedCalls"/> ended (with a result, a failure or an abort), from 0 to 100; <see langword="null"/> when the total is unknown.</summary>
+    public double? PercentComplete { get; init; }
 
     /// <summary>Gets how many outages have paused the pool so far.</summary>
     public long Outages { get; init; }

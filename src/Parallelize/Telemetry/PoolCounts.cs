@@ -3,7 +3,7 @@ namespace Parallelize.Telemetry;
 /// <summary>The counts a pool keeps anyway, read without a lock: what progress reports and metrics are made of.</summary>
 internal readonly record struct PoolCounts(
     long Accepted, int Queued, int Running, long Completed, long Failed, long Retried, long Restarted, long Aborted,
-    int Executors = 0, int RetiredExecutors = 0, bool IsFaulted = false, bool IsPaused = false, long Outages = 0, long LateOutcomes = 0)
+    int Executors = 0, int RetiredExecutors = 0, bool IsFaulted = false, bool IsPaused = false, long Outages = 0, long LateOutcomes = 0, long ExpectedCalls = -1)
 {
     public static PoolCounts operator +(PoolCounts a, PoolCounts b) => new(
         a.Accepted + b.Accepted,
@@ -19,5 +19,6 @@ internal readonly record struct PoolCounts(
         a.IsFaulted || b.IsFaulted,
         a.IsPaused || b.IsPaused,
         a.Outages + b.Outages,
-        a.LateOutcomes + b.LateOutcomes);
+        a.LateOutcomes + b.LateOutcomes,
+        a.ExpectedCalls < 0 || b.ExpectedCalls < 0 ? -1 : a.ExpectedCalls + b.ExpectedCalls);
 }

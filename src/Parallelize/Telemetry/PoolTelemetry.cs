@@ -85,7 +85,11 @@ internal sealed class PoolTelemetry
         PoolCounts counts = _read();
         long now = stopped ? Interlocked.Read(ref _stoppedAt) : _clock.GetTimestamp();
         double throughput = _sampler.Sample(now, counts.Completed + counts.Failed);
-        long left = (long)counts.Queued + counts.Running;
+        // With the total known, what is left includes the calls not yet made (a bounded queue hides them); without it,
+        // only the calls queued and running can be counted.
+        long ended = counts.Completed + counts.Failed + counts.Aborted;
+        long expected = counts.ExpectedCalls;
+        long left = expected >= 0 ? Math.Max(0, expected - ended) : (long)counts.Queued + counts.Running;
         TimeSpan? timeLeft = stopped || left == 0 ? TimeSpan.Zero
             : throughput > 0 ? TimeSpan.FromSeconds(Math.Min(left / throughput, TimeSpan.MaxValue.TotalSeconds / 2))
             : null;
@@ -109,6 +113,8 @@ internal sealed class PoolTelemetry
             IsPaused = counts.IsPaused,
             Outages = counts.Outages,
             LateOutcomes = counts.LateOutcomes,
+            ExpectedCalls = expected >= 0 ? expected : null,
+            PercentComplete = expected > 0 ? Math.Min(100, 100.0 * ended / expected) : expected == 0 ? 100 : null,
         };
     }
 

@@ -61,6 +61,66 @@ public sealed class ProgressTests
     }
 
     [Fact(Timeout = Timeouts.Test)]
+    public async Task EstimatedTimeLeft_UnderBackpressureWithTheTotalKnown_StaysWithinAQuarterOfTheTruth()
+    {
+        // One executor, 10 ms of clock time per call, a queue of 10: the producer is held back, so the queue alone would
+        // say a tenth of a second is left when ten seconds are.
+        var clock = new ManualTimeProvider();
+        const int Total = 1_000;
+        var options = new ParallelizeOptions { TimeProvider = clock, BoundedCapacity = 10, ExpectedCalls = Total };
+        using var pool = new Parallelize<int, int>(
+            async (x, token) =>
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10), clock, token);
+                return x;
+            },
+            1,
+            options);
+        Task producer = Task.Run(async () =>
+        {
+            for (int i = 0; i < Total; i++)
+            {
+                await pool.InvokeAsync(i);
+            }
+        });
+
+        var errors = new List<double>();
+        await ClockDriver.AdvanceUntilAsync(clock, producer.ContinueWith(_ => pool.WaitAsync()).Unwrap(), TimeSpan.FromMilliseconds(10), () =>
+        {
+            ParallelizeProgress progress = pool.GetProgress();
+            long ended = progress.Completed;
+            if (ended is >= 200 and <= 800 && progress.EstimatedTimeLeft is { } left)
+            {
+                double truth = (Total - ended) * 0.010;
+                errors.Add(Math.Abs(left.TotalSeconds - truth) / truth);
+            }
+        });
+
+        Assert.NotEmpty(errors);
+        Assert.True(errors.Max() <= 0.25, $"the estimate was off by up to {errors.Max():P0}");
+        ParallelizeProgress done = pool.GetProgress();
+        Assert.Equal(Total, done.ExpectedCalls);
+        Assert.Equal(100, done.PercentComplete);
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task PercentComplete_TotalSetLater_CountsEveryEndedCall()
+    {
+        using var pool = new Parallelize<int, int>(x => x < 3 ? throw new InvalidDataException("bad") : x, 1, new ParallelizeOptions { MaxAttempts = 1 });
+        Assert.Null(pool.GetProgress().PercentComplete);
+        pool.SetExpectedCalls(20);
+        for (int i = 0; i < 10; i++)
+        {
+            pool.Invoke(i);
+        }
+
+        await pool.WaitAsync();
+
+        Assert.Equal(50, pool.GetProgress().PercentComplete);
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.SetExpectedCalls(-1));
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
     public async Task GetProgress_WhileCallsAreHeld_ShowsThemQueuedAndRunningWithTimeLeftUnknown()
     {
         var function = new GatedFunction();
