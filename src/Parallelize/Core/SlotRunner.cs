@@ -40,6 +40,8 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
     private static readonly long FastBatch = Stopwatch.Frequency / 50_000;  // 20 µs
     private static readonly long SlowBatch = Stopwatch.Frequency / 5_000;   // 200 µs
     private static readonly long SpinTime = Stopwatch.Frequency / 20_000;   // 50 µs
+    private static readonly long FastSlotLease = Stopwatch.Frequency / 1_000;  // 1 ms
+    private static readonly long SlowSlotLease = Stopwatch.Frequency / 100;    // 10 ms
     private static readonly bool CanSpin = Environment.ProcessorCount > 1;
 
     private readonly Parallelize<TIn, TOut> _pool;
@@ -50,6 +52,7 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
     private object? _instance;
     private IExecutorSlot<TIn, TOut>? _slot;
     private int _maxBatch = 1;
+    private int _slotBatch = 1;
     private int _treeIndex;
     private long _lateOutcomes;
     private volatile bool _retired;
@@ -199,7 +202,7 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
                     }
                 }
 
-                int maxBatch = _slot is { } slot ? Math.Min(_maxBatch, Math.Max(1, slot.MaxLease)) : _maxBatch;
+                int maxBatch = _slot is { } slot ? Math.Min(_slotBatch, Math.Max(1, slot.MaxLease)) : _maxBatch;
                 _lease.EnsureCapacity(maxBatch);
                 QueuedCall<TIn>[] batch = _lease.Calls;
 
@@ -274,7 +277,14 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
                 }
                 else if (outcome.Failed is null)
                 {
-                    AdaptBatchSize(taken, Stopwatch.GetTimestamp() - started);
+                    if (_slot is null)
+                    {
+                        AdaptBatchSize(taken, Stopwatch.GetTimestamp() - started);
+                    }
+                    else
+                    {
+                        AdaptSlotBatchSize(taken, Stopwatch.GetTimestamp() - started);
+                    }
                 }
             }
         }
@@ -333,6 +343,24 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
         finally
         {
             _pool.EndWatch();
+        }
+    }
+
+    /// <summary>
+    /// A slot elsewhere pays a round trip per lease (tens of microseconds to a worker process, hundreds to a cluster
+    /// node), so its leases are sized on their own scale: they double while a full lease takes under
+    /// <see cref="FastSlotLease"/> — many small calls share one round trip — and halve above <see cref="SlowSlotLease"/>,
+    /// so that calls of a millisecond or more go one at a time, to every idle executor, up to the slot's own limit.
+    /// </summary>
+    private void AdaptSlotBatchSize(int taken, long elapsed)
+    {
+        if (elapsed > SlowSlotLease)
+        {
+            _slotBatch = Math.Max(1, _slotBatch / 2);
+        }
+        else if (taken == _slotBatch && elapsed < FastSlotLease && _slotBatch < MaxBatch)
+        {
+            _slotBatch *= 2;
         }
     }
 
