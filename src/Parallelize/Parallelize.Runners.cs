@@ -21,6 +21,26 @@ public sealed partial class Parallelize<TIn, TOut>
     /// <summary>Gets the records of calls whose attempts failed.</summary>
     internal CallHistories Histories { get; }
 
+    /// <summary>Gets the contexts of calls that run in their caller's.</summary>
+    internal CallContexts Contexts { get; } = new();
+
+    /// <summary>Lets go of what the pool keeps beside calls that ended without reaching the sink (aborted).</summary>
+    internal void ForgetRecords(ReadOnlySpan<QueuedCall<TIn>> calls)
+    {
+        foreach (QueuedCall<TIn> call in calls)
+        {
+            if (call.HasHistory)
+            {
+                Histories.Forget(call.Sequence);
+            }
+
+            if (call.HasContext)
+            {
+                Contexts.Forget(call.Sequence);
+            }
+        }
+    }
+
     /// <summary>Gets the token calls receive: cancelled when <c>Stop</c> gives up waiting for calls in flight.</summary>
     internal CancellationToken CallToken => _callsCancelled.Token;
 

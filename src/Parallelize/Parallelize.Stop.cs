@@ -247,12 +247,12 @@ public sealed partial class Parallelize<TIn, TOut>
         _queue.Settled(retries.Count - queuedRetries);
         CancelQuietly(_noMoreCalls);
         CancelQuietly(_stopRequested);
-        ForgetHistories(retries);
+        ForgetRecords(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(retries));
         for (int i = 0; i < drained.Count; i++)
         {
-            if (drained[i].HasHistory)
+            if (drained[i].HasRecords)
             {
-                Histories.Forget(drained[i].Sequence);
+                ForgetRecords(new ReadOnlySpan<QueuedCall<TIn>>(in drained[i]));
             }
         }
 
@@ -312,17 +312,6 @@ public sealed partial class Parallelize<TIn, TOut>
         // The counts are final (late outcomes of abandoned leases are dropped): log, last progress report, leave the meter.
         _telemetry.OnStopped();
         return aborted;
-    }
-
-    private void ForgetHistories(List<QueuedCall<TIn>> calls)
-    {
-        foreach (QueuedCall<TIn> call in calls)
-        {
-            if (call.HasHistory)
-            {
-                Histories.Forget(call.Sequence);
-            }
-        }
     }
 
     /// <summary>Lists the aborted inputs in call order.</summary>

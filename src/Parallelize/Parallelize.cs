@@ -49,8 +49,6 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     [ThreadStatic]
     private static Parallelize<TIn, TOut>? t_runnerOf;
 
-    // The empty context calls from a fresh thread carry; published by the first runner that starts (see CaptureContext).
-    private static ExecutionContext? s_emptyContext;
 
     private readonly SlotRunner<TIn, TOut>[] _runners;
     private readonly SlotRunner<TIn, TOut>[] _synchronousRunners;
@@ -62,6 +60,10 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
     private readonly OutageDetector _outages;
     private readonly Settlement<TIn, TOut> _settlement;
     private readonly bool _flowContext;
+
+    // The empty context calls from a fresh thread carry (see CaptureContext); an instance field, so the hot path reads
+    // no static.
+    private readonly ExecutionContext? _emptyContext = Core.EmptyContext.Value;
     private readonly SemaphoreSlim? _slots;
     private readonly IReadOnlyList<TOut> _results;
     private readonly CancellationTokenSource _noMoreCalls = new();
@@ -104,14 +106,14 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
         Options = options ?? new ParallelizeOptions();
         _flowContext = Options.FlowExecutionContext;
         _expectedCalls = Options.ExpectedCalls ?? -1;
-        _queue = new WorkQueue<TIn>(Options.BoundedCapacity, _pending);
+        _queue = new WorkQueue<TIn>(Options.BoundedCapacity, _pending, Contexts);
         if (Options.BoundedCapacity is int capacity)
         {
             _slots = new SemaphoreSlim(capacity + sources.Count);
         }
 
         Histories = new CallHistories(Blame);
-        _sink = new ResultSink<TIn, TOut>(Histories, _pending, Options, _slots, () => _noMoreCalls.IsCancellationRequested);
+        _sink = new ResultSink<TIn, TOut>(Histories, Contexts, _pending, Options, _slots, () => _noMoreCalls.IsCancellationRequested);
         _telemetry = new PoolTelemetry(Options, ReadCounts);
         _scheduler = new RetryScheduler<TIn>(Options.TimeProvider, _queue, call => AbortLate(new ReadOnlySpan<QueuedCall<TIn>>(in call), mayHaveRun: false));
         _outages = new OutageDetector(Options.Outages, Options.TimeProvider, new OutageHost(this));
@@ -752,20 +754,12 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
         if (_flowContext)
         {
             ExecutionContext? context = ExecutionContext.Capture();
-            return ReferenceEquals(context, s_emptyContext) ? null : context;
+            return ReferenceEquals(context, _emptyContext) ? null : context;
         }
 
         return ParallelizeTracing.Source.HasListeners() ? Activity.Current : null;
     }
 
-    /// <summary>Remembers the empty context, as a runner that started from it captured it.</summary>
-    internal static void PublishEmptyContext(ExecutionContext? context)
-    {
-        if (context is not null && Volatile.Read(ref s_emptyContext) is null)
-        {
-            Interlocked.CompareExchange(ref s_emptyContext, context, null);
-        }
-    }
 
     private static List<Executor<TIn, TOut>> ToList<T>(IEnumerable<T> executors, Func<T, Executor<TIn, TOut>> create)
     {

@@ -97,6 +97,9 @@ internal sealed class CallLease<TIn, TOut>
     /// <summary>Gets the generation of the executor the lease was begun for, which its faults are blamed on.</summary>
     public int Generation => _generation;
 
+    /// <summary>Gets or sets the generation the next lease is begun for: set by the runner (its own thread) after each restart, read under the queue's lock by <see cref="Begin"/>.</summary>
+    internal int NextGeneration { get; set; }
+
     /// <summary>Gets a value indicating whether the lease is the outage detector's probe (one call).</summary>
     public bool IsProbe => _probe;
 
@@ -174,7 +177,7 @@ internal sealed class CallLease<TIn, TOut>
         Debug.Assert(Volatile.Read(ref _state) == Idle, "Began a lease that still holds calls.");
         _count = count;
         _probe = probe;
-        _generation = _owner.Generation;
+        _generation = NextGeneration;
         _settledBelow = 0;
         Next.Value = 0;
         Limit.Value = count;
@@ -185,7 +188,8 @@ internal sealed class CallLease<TIn, TOut>
             _succeeded = 0;
         }
 
-        Interlocked.Increment(ref _epoch);
+        // Only Begin writes the epoch (under the queue's lock, while idle): a plain increment, published by the write of the state.
+        Volatile.Write(ref _epoch, _epoch + 1);
         Volatile.Write(ref _state, Active);
     }
 

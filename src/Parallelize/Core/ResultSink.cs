@@ -32,6 +32,7 @@ internal sealed class ResultSink<TIn, TOut>
 {
     private readonly Lock _lock = new();
     private readonly CallHistories _histories;
+    private readonly CallContexts _contexts;
     private readonly PendingTracker _pending;
     private readonly SemaphoreSlim? _slots;
     private readonly Func<bool> _noMoreCalls;
@@ -46,13 +47,15 @@ internal sealed class ResultSink<TIn, TOut>
 
     /// <summary>Initializes the sink.</summary>
     /// <param name="histories">The exceptions of calls whose attempts failed: forgotten when such a call succeeds, taken when it fails for good.</param>
+    /// <param name="contexts">The contexts of calls that run in their caller's: forgotten when the call ends here.</param>
     /// <param name="pending">The count of calls not yet ended.</param>
     /// <param name="options">The pool's options.</param>
     /// <param name="slots">The result slots of a bounded pool (one released per result or failure delivered to the lists); <see langword="null"/> if unbounded.</param>
     /// <param name="noMoreCalls">Tells whether the pool can accept no more calls.</param>
-    public ResultSink(CallHistories histories, PendingTracker pending, ParallelizeOptions options, SemaphoreSlim? slots, Func<bool> noMoreCalls)
+    public ResultSink(CallHistories histories, CallContexts contexts, PendingTracker pending, ParallelizeOptions options, SemaphoreSlim? slots, Func<bool> noMoreCalls)
     {
         _histories = histories;
+        _contexts = contexts;
         _pending = pending;
         _slots = slots;
         _noMoreCalls = noMoreCalls;
@@ -117,9 +120,9 @@ internal sealed class ResultSink<TIn, TOut>
                 for (int i = 0; i < calls.Length; i++)
                 {
                     Completions.AddUnpublished(new Completion<TIn, TOut>(calls[i].Input, outputs[i]));
-                    if (calls[i].HasHistory)
+                    if (calls[i].HasRecords)
                     {
-                        _histories.Succeeded(calls[i].Sequence, executor);
+                        ForgetRecords(calls[i], executor);
                     }
                 }
 
@@ -132,9 +135,9 @@ internal sealed class ResultSink<TIn, TOut>
             long ended = 0;
             for (int i = 0; i < calls.Length; i++)
             {
-                if (calls[i].HasHistory)
+                if (calls[i].HasRecords)
                 {
-                    _histories.Succeeded(calls[i].Sequence, executor);
+                    ForgetRecords(calls[i], executor);
                 }
 
                 ended += Route(new Entry(calls[i].Input, outputs[i], null, calls[i].Sequence));
@@ -151,6 +154,11 @@ internal sealed class ResultSink<TIn, TOut>
     public Failure<TIn> DeliverFailure(in QueuedCall<TIn> call)
     {
         Exception[] errors = call.HasHistory ? _histories.Take(call.Sequence) : [];
+        if (call.HasContext)
+        {
+            _contexts.Forget(call.Sequence);
+        }
+
         var failure = new Failure<TIn>(call.Input, errors.Length, errors);
         var entry = new Entry(call.Input, default!, failure, call.Sequence);
         lock (_lock)
@@ -207,6 +215,20 @@ internal sealed class ResultSink<TIn, TOut>
         lock (_lock)
         {
             CheckEndLocked(pulse: true);
+        }
+    }
+
+    // Under _lock: a call that ran in its caller's context lets it go; one that had failed settles its blame.
+    private void ForgetRecords(in QueuedCall<TIn> call, int executor)
+    {
+        if (call.HasHistory)
+        {
+            _histories.Succeeded(call.Sequence, executor);
+        }
+
+        if (call.HasContext)
+        {
+            _contexts.Forget(call.Sequence);
         }
     }
 

@@ -195,7 +195,7 @@ internal sealed class Settlement<TIn, TOut>
         if (!_queue.TryRequeue(calls, atFront: true))
         {
             _pool.AbortLate(calls, mayHaveRun: false);
-            ForgetHistories(calls);
+            _pool.ForgetRecords(calls);
         }
 
         _queue.Settled(calls.Length);
@@ -216,7 +216,7 @@ internal sealed class Settlement<TIn, TOut>
         }
 
         _pool.AbortLate(calls, mayHaveRun);
-        ForgetHistories(calls);
+        _pool.ForgetRecords(calls);
         _queue.Settled(calls.Length);
     }
 
@@ -282,17 +282,6 @@ internal sealed class Settlement<TIn, TOut>
 #pragma warning restore CA1031
         {
             return true;
-        }
-    }
-
-    private void ForgetHistories(ReadOnlySpan<QueuedCall<TIn>> calls)
-    {
-        foreach (QueuedCall<TIn> call in calls)
-        {
-            if (call.HasHistory)
-            {
-                _histories.Forget(call.Sequence);
-            }
         }
     }
 }

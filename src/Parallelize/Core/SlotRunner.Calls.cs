@@ -65,7 +65,7 @@ internal sealed partial class SlotRunner<TIn, TOut>
 
             try
             {
-                object? context = calls[i].Context;
+                object? context = calls[i].HasContext ? _pool.Contexts.Find(calls[i].Sequence) : null;
                 if (context is null || ReferenceEquals(context, own))
                 {
                     // A plain function is called directly rather than through the wrapper that adds the token.
@@ -112,7 +112,7 @@ internal sealed partial class SlotRunner<TIn, TOut>
             Exception? error = null;
             try
             {
-                object? context = calls[i].Context;
+                object? context = calls[i].HasContext ? _pool.Contexts.Find(calls[i].Sequence) : null;
                 if (context is ExecutionContext flowing && !ReferenceEquals(flowing, _ownContext))
                 {
                     // A synchronous runner's thread carries the pool's mark itself: the caller's context is used as is.
@@ -182,7 +182,7 @@ internal sealed partial class SlotRunner<TIn, TOut>
             try
             {
                 ValueTask<TOut> pending;
-                object? context = lease.Calls[i].Context;
+                object? context = lease.Calls[i].HasContext ? _pool.Contexts.Find(lease.Calls[i].Sequence) : null;
                 if (context is ExecutionContext flowing && !ReferenceEquals(flowing, _ownContext))
                 {
                     _runIndex = i;

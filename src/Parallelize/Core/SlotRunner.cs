@@ -173,7 +173,6 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
     {
         // The context the runner starts in is the empty one: calls made from such a context run directly.
         _ownContext = ExecutionContext.Capture();
-        Parallelize<TIn, TOut>.PublishEmptyContext(_ownContext);
         _pool.EnterWorker();
         if (sync)
         {
@@ -203,6 +202,7 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
                 }
 
                 int maxBatch = _slot is { } slot ? Math.Min(_slotBatch, Math.Max(1, slot.MaxLease)) : _maxBatch;
+                _lease.NextGeneration = _supervisor.Generation;
                 _lease.EnsureCapacity(maxBatch);
                 QueuedCall<TIn>[] batch = _lease.Calls;
 

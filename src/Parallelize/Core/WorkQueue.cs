@@ -65,6 +65,7 @@ internal sealed class WorkQueue<TIn>
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim? _room;
     private readonly PendingTracker? _pending;
+    private readonly CallContexts? _contexts;
     private QueuedCall<TIn>[] _ring = RentRing(InitialCapacity);
     private int _head;
     private int _count;
@@ -83,9 +84,11 @@ internal sealed class WorkQueue<TIn>
     /// <summary>Initializes a new queue.</summary>
     /// <param name="capacity">The most calls queued and not started; <see langword="null"/> for no limit.</param>
     /// <param name="pending">Counts each new call accepted, at the moment it is accepted (under the lock).</param>
-    public WorkQueue(int? capacity = null, PendingTracker? pending = null)
+    /// <param name="contexts">Where the contexts of calls that bring one are kept.</param>
+    public WorkQueue(int? capacity = null, PendingTracker? pending = null, CallContexts? contexts = null)
     {
         _pending = pending;
+        _contexts = contexts;
         if (capacity is int places)
         {
             _room = new SemaphoreSlim(places, places);
@@ -125,7 +128,7 @@ internal sealed class WorkQueue<TIn>
 
     /// <summary>Queues a new call that runs in <paramref name="context"/>; see <see cref="TryEnqueue(TIn)"/>.</summary>
     /// <param name="input">The input.</param>
-    /// <param name="context">The caller's context (see <see cref="QueuedCall{TIn}.Context"/>).</param>
+    /// <param name="context">The caller's context (see <see cref="QueuedCall{TIn}.HasContext"/>), or <see langword="null"/>.</param>
     /// <returns><see langword="false"/> if the queue takes no new calls.</returns>
     // PERF: compiled fully optimized at once; tiered compilation took millions of calls to promote the hot path.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -142,7 +145,12 @@ internal sealed class WorkQueue<TIn>
                 _pending?.Add();
                 long sequence = _sequence + 1;
                 Volatile.Write(ref _sequence, sequence);
-                Push(new QueuedCall<TIn>(input, sequence, _room is not null, context));
+                if (context is not null)
+                {
+                    _contexts!.Add(sequence, context);
+                }
+
+                Push(new QueuedCall<TIn>(input, sequence, _room is not null, context is not null));
                 wake = WakeOneIfNeeded();
                 accepted = true;
             }
@@ -184,7 +192,12 @@ internal sealed class WorkQueue<TIn>
                 {
                     _pending?.Add();
                     sequence++;
-                    Push(new QueuedCall<TIn>(input, sequence, holdsPlace, context));
+                    if (context is not null)
+                    {
+                        _contexts!.Add(sequence, context);
+                    }
+
+                    Push(new QueuedCall<TIn>(input, sequence, holdsPlace, context is not null));
                 }
 
                 Volatile.Write(ref _sequence, sequence);
@@ -493,7 +506,8 @@ internal sealed class WorkQueue<TIn>
                 // does; and it is taken whoever asks, since holding it back for another runner could leave the outage
                 // unprobed.
                 taken = probe && _count > 0 ? 0 : TakeRetries(taker, batch, want, avoidance: !probe);
-                for (int i = taken; i < want && _count > 0; i++)
+                int fresh = Math.Min(want - taken, _count);
+                for (int i = taken, end = taken + fresh; i < end; i++)
                 {
                     ref QueuedCall<TIn> slot = ref _ring[_head];
                     if (slot.HoldsPlace)
@@ -505,20 +519,16 @@ internal sealed class WorkQueue<TIn>
                     batch[i] = slot;
                     if (RuntimeHelpers.IsReferenceOrContainsReferences<TIn>())
                     {
-                        // Let the GC have the input and the context.
+                        // Let the GC have the input; a value-type input is left as it is, so the producer's next write
+                        // to this slot does not have to fetch a line this runner dirtied.
                         slot = default;
-                    }
-                    else if (slot.Context is not null)
-                    {
-                        // A value-type input is left as it is, and so is a slot without a context (nearly all), so the
-                        // producer's next write to this slot does not have to fetch a line this runner dirtied.
-                        slot.Context = null;
                     }
 
                     _head = (_head + 1) & (_ring.Length - 1);
-                    taken++;
-                    Volatile.Write(ref _count, _count - 1);
                 }
+
+                taken += fresh;
+                Volatile.Write(ref _count, _count - fresh);
 
                 // Calls left behind (a fair share, more than the lease holds, or retries left for another runner) must
                 // not wait for a producer that may never come again: wake the next idle runner for them, as a producer

@@ -105,7 +105,7 @@ public sealed class WorkQueueTests
         var queue = new WorkQueue<int>();
         queue.Close([]).Dispose();
 
-        QueuedCall<int>[] calls = [new QueuedCall<int>(1, 1, holdsPlace: false, context: null)];
+        QueuedCall<int>[] calls = [new QueuedCall<int>(1, 1, holdsPlace: false)];
         Assert.False(queue.TryRequeue(calls, atFront: false));
     }
 
