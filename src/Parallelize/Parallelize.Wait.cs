@@ -62,8 +62,11 @@ public sealed partial class Parallelize<TIn, TOut>
     /// <summary>Marks the calling worker's flow as inside this pool; everything it calls inherits the mark.</summary>
     internal void EnterWorker() => s_insideExecutorOf.Value = this;
 
-    /// <summary>Marks the calling thread as a synchronous runner of this pool, for good.</summary>
+    /// <summary>Marks the calling thread as a synchronous runner of this pool, until <see cref="LeaveRunnerThread"/>.</summary>
     internal void EnterRunnerThread() => t_runnerOf = this;
+
+    /// <summary>The calling runner thread is done with this pool.</summary>
+    internal static void LeaveRunnerThread() => t_runnerOf = null;
 
     private void ThrowIfInsideExecutor(string operation)
     {

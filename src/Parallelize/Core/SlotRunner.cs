@@ -135,15 +135,10 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
     {
         ThreadStartHook?.Invoke(treeIndex);
 
-        // UnsafeStart: the runner must not inherit the creating thread's ExecutionContext (and with it another pool's
-        // "inside an executor" mark); it starts from a clean context.
-        var thread = new Thread(static state => ((SlotRunner<TIn, TOut>)state!).RunSync())
-        {
-            IsBackground = true,
-            Name = $"Parallelize executor {Index}",
-        };
+        // A parked dedicated thread, or a new one; either way the runner starts from the empty context, never the
+        // creating thread's (and with it another pool's "inside an executor" mark).
         _treeIndex = treeIndex;
-        thread.UnsafeStart(this);
+        DedicatedThreads.Run(static state => ((SlotRunner<TIn, TOut>)state).RunSync(), this, $"Parallelize executor {Index}");
     }
 
     /// <summary>The runner's thread could not be started: it retires and exits without running, so the pool can still account for it.</summary>
@@ -162,9 +157,17 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
         _pool.StartSynchronousRunner((2 * _treeIndex) + 3);
 
         // In synchronous mode nothing incomplete is ever awaited (see remarks): the loop runs to its end right here.
-        Task loop = RunAsync(sync: true);
-        Debug.Assert(loop.IsCompleted, "A synchronous-mode step awaited something incomplete.");
-        loop.GetAwaiter().GetResult();
+        try
+        {
+            Task loop = RunAsync(sync: true);
+            Debug.Assert(loop.IsCompleted, "A synchronous-mode step awaited something incomplete.");
+            loop.GetAwaiter().GetResult();
+        }
+        finally
+        {
+            // The thread goes back to the dedicated threads for another pool: it is this pool's no more.
+            Parallelize<TIn, TOut>.LeaveRunnerThread();
+        }
     }
 
     /// <summary>The runner's loop: create the executor, then take, run and settle leases until the queue closes or the executor retires.</summary>
