@@ -6,6 +6,41 @@ namespace Parallelize.Benchmarks;
 internal static class ParallelizeExtras
 {
     /// <summary>
+    /// Calls per second of the library fed by bulk submission (<c>InvokeMany</c> of the whole input array, in chunks of
+    /// 256 under one lock each), the median of <paramref name="repeats"/> timed runs after a warm-up, timed like the
+    /// contenders' rows: from creating the pool to every result in <c>Results</c>.
+    /// </summary>
+    public static double BulkCallsPerSecond(Func<long, long> work, int calls, int executors, int repeats, Checksum expected, List<string> problems)
+    {
+        long[] inputs = new long[calls];
+        for (int i = 0; i < calls; i++)
+        {
+            inputs[i] = i;
+        }
+
+        var seconds = new List<double>();
+        for (int run = -1; run < repeats; run++)
+        {
+            long started = Stopwatch.GetTimestamp();
+            using var pool = new Parallelize<long, long>(work, count: executors);
+            pool.InvokeMany(inputs);
+            pool.Wait();
+            double elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            if (Checksum.Of(pool.Results) != expected)
+            {
+                problems.Add($"Parallelize with InvokeMany: {pool.Results.Count} results of {calls}, or a wrong checksum");
+            }
+
+            if (run >= 0)
+            {
+                seconds.Add(elapsed);
+            }
+        }
+
+        return calls / QuickRow.Median(seconds);
+    }
+
+    /// <summary>
     /// Milliseconds from the moment the last call's work completes (stamped inside the executor) to the moment
     /// <c>Wait</c> returns, one figure per round. Each round queues <paramref name="calls"/> calls of about 1 µs
     /// behind a closed gate, opens it and calls <c>Wait</c> at once, so <c>Wait</c> is always entered milliseconds

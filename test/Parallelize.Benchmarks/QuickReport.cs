@@ -32,6 +32,12 @@ internal sealed class QuickReport
 
     public bool StopReturnedAll { get; set; }
 
+    /// <summary>Calls per second of the library fed by <c>InvokeMany</c>, no work.</summary>
+    public double BulkNoWork { get; set; }
+
+    /// <summary>Calls per second of the library fed by <c>InvokeMany</c>, ~1 µs calls.</summary>
+    public double BulkMicrosecond { get; set; }
+
     /// <summary>Formats calls per second: "12.3 M", "45.6 k", "789".</summary>
     public static string Rate(double callsPerSecond) => callsPerSecond switch
     {
@@ -93,7 +99,7 @@ internal sealed class QuickReport
         QuickRow hundred = Rows[1];
         QuickRow micro = Rows[2];
         QuickRow blocking = Rows[4];
-        text.AppendLine(Options.Tiny ? "Targets of issue 4 (tiny run: not meaningful):" : "Targets of issue 4, from the same run:");
+        text.AppendLine(Options.Tiny ? "Targets (tiny run: not meaningful):" : "Targets, from the same run:");
         text.AppendLine();
         text.AppendLine("| target | Parallelize | the others | |");
         text.AppendLine("|---|---|---|---|");
@@ -106,6 +112,11 @@ internal sealed class QuickReport
         Target(text, "~100 ns: ≥ 1× the plain loop", Ratio(hundredRatio), OthersToLoop(hundred), hundredRatio >= 1);
         double microRatio = micro.CallsPerSecond(Pool) / micro.CallsPerSecond(Loop);
         Target(text, "~1 µs: ≥ 1.9× the plain loop", Ratio(microRatio), OthersToLoop(micro), microRatio >= 1.9);
+
+        double bulkRatio = BulkNoWork / none.CallsPerSecond(Channels);
+        Target(text, "bulk submission (`InvokeMany`), no work: ≥ 2× the Channels pool's calls/s", Ratio(bulkRatio), Invariant($"Parallelize with InvokeMany {Rate(BulkNoWork)}/s, Channels {Rate(none.CallsPerSecond(Channels))}/s"), bulkRatio >= 2);
+        double bulkMicroRatio = BulkMicrosecond / micro.CallsPerSecond(Loop);
+        Target(text, "bulk submission (`InvokeMany`), ~1 µs: ≥ 1.9× the plain loop", Ratio(bulkMicroRatio), Invariant($"Parallelize with InvokeMany {Rate(BulkMicrosecond)}/s, plain loop {Rate(micro.CallsPerSecond(Loop))}/s"), bulkMicroRatio >= 1.9);
 
         double ideal = blocking.Ideal!.Value.TotalMilliseconds;
         double wall = blocking.Seconds[Pool] * 1000;

@@ -61,6 +61,10 @@ internal static class QuickRun
             Progress("  " + string.Join(", ", Contenders.Names.Select((name, c) => $"{name} {QuickReport.Rate(row.CallsPerSecond(c))}")));
         }
 
+        Progress("bulk submission (InvokeMany): no work and ~1 µs");
+        report.BulkNoWork = ParallelizeExtras.BulkCallsPerSecond(Work.Cpu(0), options.Calls, cores, options.Repeats, report.Rows[0].Expected, problems);
+        report.BulkMicrosecond = ParallelizeExtras.BulkCallsPerSecond(Work.Cpu(report.MicrosecondSteps), report.Rows[2].Calls, cores, options.Repeats, report.Rows[2].Expected, problems);
+
         Progress("Wait() latency");
         report.WaitLatencies = ParallelizeExtras.WaitLatencies(
             rounds: options.Tiny ? 3 : 21, calls: options.Tiny ? 1_000 : 20_000, report.MicrosecondSteps, cores, problems);
