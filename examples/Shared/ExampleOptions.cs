@@ -45,9 +45,9 @@ internal static class ExampleOptions
         bool succeeded = true;
         foreach (StageReport stage in stages)
         {
-            foreach (Failure<object?> failure in stage.Failures)
+            foreach ((long callNumber, Exception exception) in stage.FailureExceptions)
             {
-                Console.Error.WriteLine($"error: stage {stage.Name}: an input failed after {failure.Attempts} attempt(s): {failure.Exceptions[^1].Message}");
+                Console.Error.WriteLine($"error: stage {stage.Name}: input {callNumber} failed: {exception.Message}");
                 succeeded = false;
             }
         }

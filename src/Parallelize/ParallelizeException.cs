@@ -51,6 +51,12 @@ public sealed class ParallelizeException : InvalidOperationException
     /// <summary>Gets the causes: the last fault of each retired executor, in executor order.</summary>
     public IReadOnlyList<Exception> InnerExceptions { get; }
 
+    /// <summary>
+    /// Gets, when a pipeline could not run, the report of each of its stages — what each completed, aborted and failed —
+    /// since a pipeline that throws returns no <see cref="PipelineResult{TResult}"/>; empty otherwise.
+    /// </summary>
+    public IReadOnlyList<StageReport> Stages { get; private init; } = [];
+
     /// <summary>The fault of a pool whose <paramref name="executors"/> executors are all retired.</summary>
     internal static ParallelizeException CannotRun(int executors, IEnumerable<Exception> causes) =>
         new(
@@ -60,9 +66,12 @@ public sealed class ParallelizeException : InvalidOperationException
     /// <summary>A new instance like this one, to throw again with a stack trace of its own.</summary>
     internal ParallelizeException Rethrown() => new(Message, [.. InnerExceptions]);
 
-    /// <summary>The same fault, said of a pipeline stage: what the stage could not run is in its report.</summary>
-    internal ParallelizeException ForStage(string stage, int index) =>
+    /// <summary>The same fault, said of a pipeline stage: the pipeline stopped, and what each stage did is in <see cref="Stages"/>.</summary>
+    internal ParallelizeException ForStage(string stage, IReadOnlyList<StageReport> stages) =>
         new(
-            $"Pipeline stage '{stage}' cannot run: all of its executors have been retired (see InnerExceptions). The pipeline stopped; the inputs each stage could not run are in its report (the exception's Stages, stage {index} onwards).",
-            [.. InnerExceptions]);
+            $"Pipeline stage '{stage}' cannot run: all of its executors have been retired (see InnerExceptions). The pipeline stopped; what each stage completed, aborted and failed is in this exception's Stages.",
+            [.. InnerExceptions])
+        {
+            Stages = stages,
+        };
 }

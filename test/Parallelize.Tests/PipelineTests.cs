@@ -21,7 +21,7 @@ public sealed class PipelineTests
         Assert.False(result.Stopped);
         Assert.Equal(["1: Then", "2: Then", "3: final"], result.Stages.Select(s => s.Name));
         Assert.All(result.Stages, s => Assert.Equal(2000, s.Completed));
-        Assert.All(result.Stages, s => Assert.Empty(s.Aborted));
+        Assert.All(result.Stages, s => Assert.Equal(0, s.AbortedCount));
     }
 
     [Fact(Timeout = Timeouts.Test)]
@@ -117,13 +117,13 @@ public sealed class PipelineTests
         StageReport copy = result.Stages[0];
         StageReport heldStage = result.Stages[1];
         StageReport final = result.Stages[2];
-        Assert.True(heldStage.Aborted.Count >= 2, "the held calls were aborted");
+        Assert.True(heldStage.AbortedCount >= 2, "the held calls were aborted");
         Assert.Equal(consumed, final.Completed);
 
         // Conservation, stage by stage: what a stage passed on, the next one completed or aborted.
-        Assert.Equal(copy.Completed, heldStage.Completed + heldStage.Aborted.Count);
-        Assert.Equal(heldStage.Completed, final.Completed + final.Aborted.Count);
-        Assert.True(copy.Completed + copy.Aborted.Count < 100_000, "the source was read lazily, not up front");
+        Assert.Equal(copy.Completed, heldStage.Completed + heldStage.AbortedCount);
+        Assert.Equal(heldStage.Completed, final.Completed + final.AbortedCount);
+        Assert.True(copy.Completed + copy.AbortedCount < 100_000, "the source was read lazily, not up front");
     }
 
     [Fact(Timeout = Timeouts.Test)]
@@ -136,9 +136,12 @@ public sealed class PipelineTests
             .ForEach(seen.Add));
 
         Assert.Equal(Enumerable.Range(0, 50).Where(x => x != 7), seen);
-        Failure<object?> failure = Assert.Single(result.Stages[0].Failures);
+        Failure<int> failure = Assert.Single(result.Stage<int>(0).Failures);
         Assert.Equal(7, failure.Input);
         Assert.Equal(1, failure.Attempts);
+        Assert.Equal(8, failure.CallNumber); // the eighth row of the source
+        Assert.Equal((8L, "bad row 7"), result.Stages[0].FailureExceptions.Select(f => (f.CallNumber, f.Exception.Message)).Single());
+        Assert.Throws<InvalidCastException>(() => result.Stage<string>(0));
     }
 
     [Fact(Timeout = Timeouts.Test)]
@@ -148,7 +151,7 @@ public sealed class PipelineTests
             .ThenMany(Expand, degreeOfParallelism: 1)
             .ForEach(_ => { }));
 
-        Failure<object?> failure = Assert.Single(result.Stages[0].Failures);
+        Failure<string> failure = Assert.Single(result.Stage<string>(0).Failures);
         Assert.Equal("b", failure.Input);
         Assert.Equal(1, failure.Attempts);
         Assert.Equal(4, result.Value);

@@ -159,7 +159,7 @@ internal sealed class ResultSink<TIn, TOut>
             _contexts.Forget(call.Sequence);
         }
 
-        var failure = new Failure<TIn>(call.Input, errors.Length, errors);
+        var failure = new Failure<TIn>(call.Input, errors.Length, errors) { CallNumber = call.Sequence };
         var entry = new Entry(call.Input, default!, failure, call.Sequence);
         lock (_lock)
         {

@@ -213,9 +213,18 @@ public sealed class PipelineBuilder<T>
         Task feeding = _source.FeedAsync(sink, stop.Token);
 
         // A stage whose executors have all been retired can run nothing more: stop the whole pipeline.
+        string? faultedStage = null;
         foreach (RunningStage stage in stages)
         {
-            _ = stage.Finished.ContinueWith(_ => StopAll(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            _ = stage.Finished.ContinueWith(
+                _ =>
+                {
+                    Interlocked.CompareExchange(ref faultedStage, stage.Name, null);
+                    StopAll();
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted,
+                TaskScheduler.Default);
         }
 
         using (cancellationToken.Register(StopAll))
@@ -266,6 +275,12 @@ public sealed class PipelineBuilder<T>
         foreach (RunningStage stage in stages)
         {
             await stage.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (failure is ParallelizeException cannotRun)
+        {
+            // Said of the stage, with every stage's report: a pipeline that throws returns no result to read them from.
+            throw cannotRun.ForStage(Volatile.Read(ref faultedStage) ?? "?", reports);
         }
 
         if (failure is not null)

@@ -34,8 +34,6 @@ internal interface IStageSink<T>
 /// <summary>One running stage of a pipeline, as the runner sees it.</summary>
 internal abstract class RunningStage(string name) : IAsyncDisposable
 {
-    private readonly Lock _lock = new();
-    private readonly List<object?> _refused = [];
     private long _completed;
 
     public string Name { get; } = name;
@@ -55,8 +53,15 @@ internal abstract class RunningStage(string name) : IAsyncDisposable
     protected void CountCompleted() => Interlocked.Increment(ref _completed);
 
     protected void CountCompleted(int count) => Interlocked.Add(ref _completed, count);
+}
 
-    protected void Refuse(object? item)
+/// <summary>A running stage whose inputs are <typeparamref name="TIn"/>: it keeps the items it refused (they came after it stopped).</summary>
+internal abstract class RunningStage<TIn>(string name) : RunningStage(name)
+{
+    private readonly Lock _lock = new();
+    private readonly List<TIn> _refused = [];
+
+    protected void Refuse(TIn item)
     {
         lock (_lock)
         {
@@ -64,20 +69,17 @@ internal abstract class RunningStage(string name) : IAsyncDisposable
         }
     }
 
-    protected List<object?> Refused()
+    protected List<TIn> Refused()
     {
         lock (_lock)
         {
             return [.. _refused];
         }
     }
-
-    protected static List<Failure<object?>> Erase<TIn>(IReadOnlyList<Failure<TIn>> failures) =>
-        [.. failures.Select(static f => new Failure<object?>(f.Input, f.Attempts, f.Exceptions))];
 }
 
 /// <summary>A stage that runs its inputs through a pool: what the map and the expanding stages share.</summary>
-internal abstract class PoolStage<TIn, TPoolOut>(string name) : RunningStage(name), IStageSink<TIn>
+internal abstract class PoolStage<TIn, TPoolOut>(string name) : RunningStage<TIn>(name), IStageSink<TIn>
 {
     private IReadOnlyList<TIn> _aborted = [];
 
@@ -147,8 +149,7 @@ internal abstract class PoolStage<TIn, TPoolOut>(string name) : RunningStage(nam
 
     public override async Task StopAsync() => _aborted = await Pool.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
 
-    public override StageReport Report() =>
-        new(Name, Completed, [.. Refused(), .. _aborted.Select(static input => (object?)input)], Erase(Pool.Failures));
+    public override StageReport Report() => new StageReport<TIn>(Name, Completed, [.. Refused(), .. _aborted], [.. Pool.Failures]);
 
     public override ValueTask DisposeAsync() => Pool.DisposeAsync();
 }
@@ -284,12 +285,12 @@ internal sealed class ManyStage<TIn, TOut> : PoolStage<TIn, long>
 }
 
 /// <summary>The final, sequential stage: a bounded buffer that one consumer reads, one item at a time.</summary>
-internal sealed class FinalStage<T> : RunningStage, IStageSink<T>
+internal sealed class FinalStage<T> : RunningStage<T>, IStageSink<T>
 {
     private readonly Channel<T> _buffer;
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private List<object?> _aborted = [];
-    private List<Failure<object?>> _failures = [];
+    private List<T> _aborted = [];
+    private List<Failure<T>> _failures = [];
     private volatile bool _stopped;
 
     public FinalStage(string name, int capacity)
@@ -373,7 +374,7 @@ internal sealed class FinalStage<T> : RunningStage, IStageSink<T>
                     }
                     catch (Exception ex)
                     {
-                        _failures = [new Failure<object?>(item, 1, [ex])];
+                        _failures = [new Failure<T>(item, 1, [ex]) { CallNumber = Completed + 1 }];
                         throw;
                     }
 
@@ -394,7 +395,7 @@ internal sealed class FinalStage<T> : RunningStage, IStageSink<T>
         finally
         {
             _buffer.Writer.TryComplete();
-            var aborted = new List<object?>();
+            var aborted = new List<T>();
             while (reader.TryRead(out T? left))
             {
                 aborted.Add(left);
@@ -405,7 +406,7 @@ internal sealed class FinalStage<T> : RunningStage, IStageSink<T>
         }
     }
 
-    public override StageReport Report() => new(Name, Completed, [.. Refused(), .. _aborted], _failures);
+    public override StageReport Report() => new StageReport<T>(Name, Completed, [.. Refused(), .. _aborted], _failures);
 
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -233,9 +233,15 @@ public sealed class ReviewRegressionTests
     {
         var options = new ParallelizeOptions { MaxRestarts = 0 };
 
-        await Assert.ThrowsAsync<ParallelizeException>(() => Task.Run(() => Pipeline.From(Enumerable.Range(0, 100_000))
+        var fault = await Assert.ThrowsAsync<ParallelizeException>(() => Task.Run(() => Pipeline.From(Enumerable.Range(0, 100_000))
             .Then([Executor.Create<int, int>(_ => throw new ExecutorLostException("connection lost"))], options: options)
             .ForEach(_ => { })));
+
+        // Said of the stage, naming what the pipeline would have returned, with every stage's report.
+        Assert.StartsWith("Pipeline stage '1: Then' cannot run", fault.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Stop", fault.Message, StringComparison.Ordinal);
+        Assert.Equal(["1: Then", "2: final"], fault.Stages.Select(s => s.Name));
+        Assert.True(fault.Stages[0].AbortedCount > 0);
     }
 
     [Fact(Timeout = 120_000)]
