@@ -253,7 +253,7 @@ internal sealed class GrainSlot<TIn, TOut> : IExecutorSlot<TIn, TOut>
                         // its silo (the membership will say so), and the calls may have run there.
                         call.Ignore();
                         _reactivated = true;
-                        Lose($"its grain was re-activated on silo {probe.Host.Silo}", null);
+                        Lose($"its grain answered from a new activation, on silo {probe.Host.Silo}: the one that got the calls is gone, or cut off with a silo that held its directory entry", null);
                         return;
                     }
 
