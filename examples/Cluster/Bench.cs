@@ -6,8 +6,8 @@ using Parallelize.Orleans.Grains;
 
 /// <summary>
 /// Calls of 1 ms on the cluster against the same calls in one local pool, and what a tiny call costs: through the
-/// pool (one call per grain message, as today), through the pool's executor called directly (the pool's own share),
-/// and sent to a grain directly in batches (the path a pool will take once it hands its executors batches).
+/// pool with one call per grain message and with batches (MaxBatchSize 1, 64, 256), and sent to a grain directly in
+/// messages of 1, 64 and 256 calls, without the pool (the difference is the pool's share).
 /// </summary>
 internal static class Bench
 {
@@ -21,23 +21,27 @@ internal static class Bench
         Console.WriteLine("|---|---:|---:|---:|");
 
         double local1 = Median(() => LocalPool(executorCount, calls, 1));
-        double cluster1 = Median(() => ClusterPool(client, executorCount, calls, 1));
-        Console.WriteLine($"| 1 ms calls, {executorCount} executors (calls/s) | {local1:N0} | {cluster1:N0} | {cluster1 / local1:0.00}× |");
+        (double cluster1, double batch1) = Median(() => ClusterPool(client, executorCount, calls, 1, 64));
+        Console.WriteLine($"| 1 ms calls, {executorCount} executors (calls/s; mean calls per grain message {batch1:0.0}) | {local1:N0} | {cluster1:N0} | {cluster1 / local1:0.00}× |");
 
         double localTiny = Median(() => LocalPool(executorCount, calls * 10, 0));
-        double clusterTiny = Median(() => ClusterPool(client, executorCount, calls, 0));
-        Console.WriteLine($"| tiny calls, {executorCount} executors (calls/s) | {localTiny:N0} | {clusterTiny:N0} | {clusterTiny / localTiny:0.000}× |");
+        (double clusterTiny, double batchTiny) = Median(() => ClusterPool(client, executorCount, calls * 10, 0, 64));
+        Console.WriteLine($"| tiny calls, {executorCount} executors (calls/s; mean calls per grain message {batchTiny:0.0}) | {localTiny:N0} | {clusterTiny:N0} | {clusterTiny / localTiny:0.000}× |");
 
         double localOne = Median(() => LocalPool(1, calls * 10, 0));
-        double clusterOne = Median(() => ClusterPool(client, 1, calls / 3, 0));
-        Console.WriteLine($"| tiny calls, 1 executor: µs per call | {1e6 / localOne:0.00} | {1e6 / clusterOne:0.0} | |");
-
-        double adapter = Median(() => Adapter(client, calls / 3));
-        Console.WriteLine($"| tiny calls, 1 executor called directly, without the pool: µs per call | | {1e6 / adapter:0.0} | |");
-        foreach (int batch in new[] { 1, 16, 256 })
+        Console.WriteLine($"| tiny calls, 1 executor: µs per call | {1e6 / localOne:0.00} | | |");
+        foreach (int maxBatch in new[] { 1, 64, 256 })
         {
-            double batched = Median(() => Batched(client, calls * 2, batch));
-            Console.WriteLine($"| tiny calls, 1 grain, batches of {batch} sent directly: µs per call | | {1e6 / batched:0.0} | |");
+            int n = maxBatch == 1 ? calls : calls * 10;
+            (double rate, double batch) = Median(() => ClusterPool(client, 1, n, 0, maxBatch));
+            Console.WriteLine($"| tiny calls, 1 executor through the pool, MaxBatchSize {maxBatch} (mean {batch:0.0} calls a message): µs per call | | {1e6 / rate:0.0} | |");
+        }
+
+        foreach (int batch in new[] { 1, 64, 256 })
+        {
+            int n = batch == 1 ? calls : calls * 10;
+            double batched = Median(() => Direct(client, n, batch));
+            Console.WriteLine($"| tiny calls, 1 grain, messages of {batch} sent directly, no pool: µs per call | | {1e6 / batched:0.0} | |");
         }
 
         return 0;
@@ -48,6 +52,13 @@ internal static class Bench
         run().GetAwaiter().GetResult();
         double[] rates = [.. Enumerable.Range(0, 3).Select(_ => run().GetAwaiter().GetResult()).Order()];
         return rates[1];
+    }
+
+    private static (double Rate, double Batch) Median(Func<Task<(double Rate, double Batch)>> run)
+    {
+        run().GetAwaiter().GetResult();
+        (double Rate, double Batch)[] runs = [.. Enumerable.Range(0, 3).Select(_ => run().GetAwaiter().GetResult()).OrderBy(static r => r.Rate)];
+        return runs[1];
     }
 
     private static Task<double> LocalPool(int executors, int calls, int sleepMs)
@@ -72,9 +83,12 @@ internal static class Bench
         return Task.FromResult(Check(pool, calls) / clock.Elapsed.TotalSeconds);
     }
 
-    private static async Task<double> ClusterPool(IClusterClient client, int executors, int calls, int sleepMs)
+    private static async Task<(double Rate, double Batch)> ClusterPool(IClusterClient client, int executors, int calls, int sleepMs, int maxBatch)
     {
-        await using ClusterExecutors<SleepRequest, SleepResult> cluster = OrleansExecutors.Create<Sleeper, SleepRequest, SleepResult>(client, executors);
+        await using ClusterExecutors<SleepRequest, SleepResult> cluster = OrleansExecutors.Create<Sleeper, SleepRequest, SleepResult>(
+            client,
+            executors,
+            new OrleansExecutorOptions { MaxBatchSize = maxBatch });
         await using var pool = new Parallelize<SleepRequest, SleepResult>(cluster);
         await pool.GetExecutorsAsync();
         var clock = Stopwatch.StartNew();
@@ -84,25 +98,13 @@ internal static class Bench
         }
 
         await pool.WaitAsync();
-        return Check(pool, calls) / clock.Elapsed.TotalSeconds;
+        double rate = Check(pool, calls) / clock.Elapsed.TotalSeconds;
+        ClusterStatistics stats = cluster.GetStatistics();
+        return (rate, (double)stats.Dispatched / Math.Max(1, stats.Batches));
     }
 
-    private static async Task<double> Adapter(IClusterClient client, int calls)
-    {
-        await using ClusterExecutors<SleepRequest, SleepResult> cluster = OrleansExecutors.Create<Sleeper, SleepRequest, SleepResult>(client, 1);
-        await using var pool = new Parallelize<SleepRequest, SleepResult>(cluster);
-        // The pool's live executor is the client side of the grain: call it as the pool would, one call at a time.
-        var executor = (IAsyncExecutor<SleepRequest, SleepResult>)(await pool.GetExecutorsAsync())[0];
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < calls; i++)
-        {
-            await executor.ExecuteAsync(new SleepRequest(i, 0), CancellationToken.None);
-        }
-
-        return calls / clock.Elapsed.TotalSeconds;
-    }
-
-    private static async Task<double> Batched(IClusterClient client, int calls, int batchSize)
+    /// <summary>Tiny calls sent to one grain directly, one message at a time, as a slot sends a lease: the cost without the pool.</summary>
+    private static async Task<double> Direct(IClusterClient client, int calls, int batchSize)
     {
         var key = new ExecutorKey("bench-" + Guid.NewGuid().ToString("N")[..8], 0, 1, typeof(Sleeper).FullName!);
         IExecutorGrain<SleepRequest, SleepResult> grain = client.GetGrain<IExecutorGrain<SleepRequest, SleepResult>>(key.ToString());

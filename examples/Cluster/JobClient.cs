@@ -46,7 +46,8 @@ internal static class JobClient
         await pool.WaitAsync();
         (string Silo, int Pid, int InFlight)? killed = await killing;
         string placedAtEnd = PerSilo(executors);
-        ClusterStopResult<SleepRequest> aborted = executors.Split(stop.Stop());
+        stop.Stop();
+        ClusterStopReport<SleepRequest> aborted = executors.GetStopReport(pool);
         await reporting.CancelAsync();
         await report;
 
@@ -75,10 +76,11 @@ internal static class JobClient
         {
             long lostOnIt = stats.Nodes.Where(n => n.SiloName == k.Silo).Sum(static n => n.Lost);
             Console.WriteLine($"killed {k.Silo} (pid {k.Pid}, kill -9) with {k.InFlight} executor(s) on it: calls lost on it {lostOnIt}, lost in all {stats.Lost} "
-                + $"(calls to live silos fail too until the dead one is out of the membership), re-dispatched {stats.Redispatched}, late replies dropped {stats.LateReplies}, executor restarts {pool.Restarts}");
+                + $"(calls to live silos fail too until the dead one is out of the membership), re-dispatched {stats.Redispatched} without using attempts, "
+                + $"late replies dropped {stats.LateReplies} (the pool counted {pool.GetProgress().LateOutcomes}), executor restarts {pool.Restarts}");
         }
 
-        Console.WriteLine($"dispatched {stats.Dispatched} calls in {clock.Elapsed.TotalSeconds:0.0} s; per silo: "
+        Console.WriteLine($"dispatched {stats.Dispatched} calls in {stats.Batches} grain messages in {clock.Elapsed.TotalSeconds:0.0} s; per silo: "
             + string.Join(", ", stats.Nodes.Select(static n => $"{n.SiloName ?? n.Node} {n.Completed} results{(n.IsActive ? "" : " (dead)")}")));
         Console.WriteLine($"executors at the end: {placedAtEnd}");
         bool ok = lost == 0 && duplicated == 0 && (killAfter == 0 || killed is not null || stop.Signal is not null);

@@ -16,14 +16,17 @@ namespace Parallelize.Orleans;
 /// <typeparam name="TIn">The type of the inputs.</typeparam>
 /// <typeparam name="TOut">The type of the results.</typeparam>
 /// <remarks>
+/// <para><b>How calls travel.</b> Each executor is an executor slot of the pool: the pool hands it leases of calls (one
+/// call when calls are slow, more when they are tiny, at most <see cref="OrleansExecutorOptions.MaxBatchSize"/>), and
+/// the slot sends a lease's calls to its grain in one message and reports each call's outcome back to the pool.</para>
 /// <para><b>Guarantees.</b> The pool accounts for every input exactly once (Results, Failures, or what <c>Stop</c>
 /// returns); execution on the cluster is at-least-once: an input in flight on a silo that dies is run again elsewhere,
-/// and may have run on the dead silo too. A reply that comes after its call was given up is dropped and counted
-/// (<see cref="ClusterStatistics.LateReplies"/>).</para>
-/// <para><b>Stop.</b> Stop the pool with <see cref="Stop(Parallelize{TIn, TOut}, TimeSpan?)"/> (or call
-/// <see cref="Split"/> with what the pool's <c>Stop</c> returned): calls still running when the finish timeout ends are
-/// cancelled on their silos, and the aborted inputs come back split into those never sent to a silo and those whose
-/// outcome is unknown.</para>
+/// without using one of its attempts, and may have run on the dead silo too. The executor is re-created on a live silo
+/// (one restart). A reply that comes after its call was given up is dropped and counted
+/// (<see cref="ClusterStatistics.LateReplies"/>, and the pool's <see cref="ParallelizeProgress.LateOutcomes"/>).</para>
+/// <para><b>Stop.</b> Stop the pool with <see cref="Stop(Parallelize{TIn, TOut}, TimeSpan?)"/> (or stop it yourself and
+/// call <see cref="GetStopReport"/>): calls still running when the finish timeout ends are cancelled on their silos, and
+/// the aborted inputs come back split into those that never started and those whose outcome is unknown.</para>
 /// <para><b>Where they run.</b> <see cref="Placements"/> and <see cref="GetStatistics"/> say which silo runs each
 /// executor and what each silo did; <see cref="OrleansExecutorOptions.Logger"/> logs placements, losses and moves, and
 /// the <c>Parallelize.Orleans</c> meter counts calls per silo (<see cref="ClusterMetrics"/>).</para>
@@ -54,7 +57,9 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
         {
             int slot = i;
             _placements[i] = new ExecutorPlacement(slot, 0, null, null, 0, ExecutorState.Starting, 0);
-            _executors[i] = Deferred.Create<TIn, TOut>(cancellationToken => CreateAsync(slot, cancellationToken));
+            // The pool creates each slot inside itself, all at once, and again after each restart. Its own index for the
+            // executor is not used: the executors may be given to the pool among others, in any order.
+            _executors[i] = Executor<TIn, TOut>.InSlot((_, cancellationToken) => CreateSlotAsync(slot, cancellationToken));
         }
 
         _ownsMeter = options.MeterFactory is null;
@@ -92,27 +97,28 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
 
     internal ClusterView View { get; }
 
-    internal CallLedger<TIn> Ledger { get; } = new();
+    internal ClusterCounters Counters { get; } = new();
 
     /// <summary>Gets the executor at <paramref name="index"/>, to pass to the pool.</summary>
     /// <param name="index">The executor's index.</param>
     public Executor<TIn, TOut> this[int index] => _executors[index];
 
-    /// <summary>Gets the ledger's counts: calls dispatched, completed, failed, lost, re-dispatched, cancelled by a stop, late replies; in all and per silo.</summary>
+    /// <summary>Gets what the executors did on the cluster: calls sent, grain messages, completed, failed, lost, re-dispatched, cancelled by a stop, late replies; in all and per silo.</summary>
     /// <returns>A snapshot.</returns>
-    public ClusterStatistics GetStatistics() => Ledger.Snapshot(View.Describe);
+    public ClusterStatistics GetStatistics() => Counters.Snapshot(View.Describe);
 
     /// <summary>
-    /// Splits the inputs a pool of these executors aborted into those never sent to a silo and those whose outcome is
-    /// unknown (they were running on a silo when the run stopped, or their silo was lost and they were not sent again).
+    /// Splits the inputs <paramref name="pool"/> aborted into those that never started (no silo ran their last attempt)
+    /// and those whose outcome is unknown (running on a silo when the run stopped): <see cref="Parallelize{TIn, TOut}.Aborted"/>
+    /// minus <see cref="Parallelize{TIn, TOut}.AbortedWhileRunning"/>, and the latter.
     /// </summary>
-    /// <param name="aborted">What the pool's <c>Stop</c> (or <c>StopAsync</c>) returned.</param>
-    /// <returns>The same inputs, split, each part in call order.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="aborted"/> is <see langword="null"/>.</exception>
-    public ClusterStopResult<TIn> Split(IReadOnlyList<TIn> aborted)
+    /// <param name="pool">The pool, stopped (by <c>Stop</c>, <c>StopAsync</c>, a signal or <c>Dispose</c>); before it stops, both parts are empty.</param>
+    /// <returns>The aborted inputs, split, each part in call order.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="pool"/> is <see langword="null"/>.</exception>
+    public ClusterStopReport<TIn> GetStopReport(Parallelize<TIn, TOut> pool)
     {
-        ArgumentNullException.ThrowIfNull(aborted);
-        return Ledger.Split(aborted);
+        ArgumentNullException.ThrowIfNull(pool);
+        return ClusterStopReport<TIn>.Of(pool);
     }
 
     /// <summary>
@@ -122,24 +128,25 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
     /// </summary>
     /// <param name="pool">The pool these executors were given to.</param>
     /// <param name="finishTimeout">How long calls in flight may take to finish, as for <see cref="Parallelize{TIn, TOut}.Stop(TimeSpan?)"/>.</param>
-    /// <returns>The aborted inputs, split.</returns>
+    /// <returns>The aborted inputs, split (empty if the pool had stopped already: call <see cref="GetStopReport"/> for that stop's).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="pool"/> is <see langword="null"/>.</exception>
-    public ClusterStopResult<TIn> Stop(Parallelize<TIn, TOut> pool, TimeSpan? finishTimeout = null)
+    public ClusterStopReport<TIn> Stop(Parallelize<TIn, TOut> pool, TimeSpan? finishTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(pool);
-        return Split(pool.Stop(finishTimeout));
+        return pool.Stop(finishTimeout).Count == 0 ? new ClusterStopReport<TIn>([], []) : ClusterStopReport<TIn>.Of(pool);
     }
 
     /// <summary>Stops <paramref name="pool"/> across the cluster like <see cref="Stop"/>, without blocking a thread.</summary>
     /// <param name="pool">The pool these executors were given to.</param>
     /// <param name="finishTimeout">How long calls in flight may take to finish.</param>
     /// <param name="cancellationToken">Cuts the finish period short.</param>
-    /// <returns>The aborted inputs, split.</returns>
+    /// <returns>The aborted inputs, split (empty if the pool had stopped already).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="pool"/> is <see langword="null"/>.</exception>
-    public async Task<ClusterStopResult<TIn>> StopAsync(Parallelize<TIn, TOut> pool, TimeSpan? finishTimeout = null, CancellationToken cancellationToken = default)
+    public async Task<ClusterStopReport<TIn>> StopAsync(Parallelize<TIn, TOut> pool, TimeSpan? finishTimeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pool);
-        return Split(await pool.StopAsync(finishTimeout, cancellationToken).ConfigureAwait(false));
+        IReadOnlyList<TIn> aborted = await pool.StopAsync(finishTimeout, cancellationToken).ConfigureAwait(false);
+        return aborted.Count == 0 ? new ClusterStopReport<TIn>([], []) : ClusterStopReport<TIn>.Of(pool);
     }
 
     /// <inheritdoc />
@@ -167,7 +174,7 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
         long generation = Interlocked.Increment(ref _generations[slot]);
         var key = new ExecutorKey(PoolName, slot, generation, ExecutorName);
         IExecutorGrain<TIn, TOut> grain = Client.GetGrain<IExecutorGrain<TIn, TOut>>(key.ToString());
-        Volatile.Write(ref _placements[slot], new ExecutorPlacement(slot, generation, target.ToString(), null, 0, ExecutorState.Starting, 0));
+        Place(slot, new ExecutorPlacement(slot, generation, target.ToString(), null, 0, ExecutorState.Starting, 0));
         ExecutorHost host;
         try
         {
@@ -182,7 +189,7 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
         catch (Exception ex)
         {
             StopQuietly(grain);
-            if (GrainExecutor<TIn, TOut>.IsLoss(ex))
+            if (GrainSlot<TIn, TOut>.IsLoss(ex))
             {
                 View.SuspectNamedIn(ex);
             }
@@ -196,7 +203,7 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
         }
 
         View.Place(slot, host.Silo);
-        Ledger.Node(host.Silo.ToString(), host.SiloName);
+        Counters.Node(host.Silo.ToString(), host.SiloName);
         Placed(slot, generation, host, ExecutorState.Running);
         if (Options.Logger is { } log)
         {
@@ -206,27 +213,43 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
         return (grain, host, generation);
     }
 
+    /// <summary>Records where executor <paramref name="slot"/> runs and in what state; news of an older generation (a slot lost or disposed after its successor was created) never replaces a newer one's.</summary>
     internal void Placed(int slot, long generation, ExecutorHost host, ExecutorState state) =>
-        Volatile.Write(ref _placements[slot], new ExecutorPlacement(slot, generation, host.Silo.ToString(), host.SiloName, host.ProcessId, state, 0));
+        Place(slot, new ExecutorPlacement(slot, generation, host.Silo.ToString(), host.SiloName, host.ProcessId, state, 0));
 
-    internal void CountCall(int slot) => Interlocked.Increment(ref _calls[slot]);
+    private void Place(int slot, ExecutorPlacement placement)
+    {
+        ExecutorPlacement current = Volatile.Read(ref _placements[slot]);
+        while (placement.Generation >= current.Generation)
+        {
+            ExecutorPlacement seen = Interlocked.CompareExchange(ref _placements[slot], placement, current);
+            if (ReferenceEquals(seen, current))
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    internal void CountCalls(int slot, int calls) => Interlocked.Add(ref _calls[slot], calls);
 
     /// <summary>Gets a batch id: increasing across every grain of this set, so increasing per grain.</summary>
     internal long NextBatchId() => Interlocked.Increment(ref _batchIds);
 
-    internal void LogLost(int slot, string node, long callId, string reason, Exception? cause)
+    internal void LogLost(int slot, string node, int calls, string reason, Exception? cause)
     {
         if (Options.Logger is { } logger)
         {
-            ClusterLog.ExecutorLost(logger, cause, PoolName, slot, node, callId, reason);
+            ClusterLog.ExecutorLost(logger, cause, PoolName, slot, node, calls, reason);
         }
     }
 
-    internal void LogLateReply(CallEntry<TIn> entry)
+    internal void LogLateReply(int slot, string node, long callId)
     {
         if (Options.Logger is { } logger)
         {
-            ClusterLog.LateReplyDropped(logger, PoolName, entry.Node.Node, entry.CallId, entry.State == CallEntry<TIn>.Lost ? "lost" : "cancelled by the stop");
+            ClusterLog.LateReplyDropped(logger, PoolName, node, slot, callId);
         }
     }
 
@@ -283,15 +306,15 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
         }
     }
 
-    /// <summary>The deferred factory of executor <paramref name="slot"/>: runs inside the pool, all executors at once, and again after each fault.</summary>
-    private async ValueTask<IAsyncExecutor<TIn, TOut>> CreateAsync(int slot, CancellationToken cancellationToken)
+    /// <summary>Creates the slot of executor <paramref name="slot"/>: runs inside the pool, all executors at once, and again after each restart (a new grain, placed afresh).</summary>
+    private async ValueTask<Parallelize.Core.IExecutorSlot<TIn, TOut>> CreateSlotAsync(int slot, CancellationToken cancellationToken)
     {
         await View.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         SiloAddress target = View.Reserve(slot);
         try
         {
             (IExecutorGrain<TIn, TOut> grain, ExecutorHost host, long generation) = await StartGrainAsync(slot, target, cancellationToken).ConfigureAwait(false);
-            return new GrainExecutor<TIn, TOut>(this, slot, generation, grain, host);
+            return new GrainSlot<TIn, TOut>(this, slot, generation, grain, host);
         }
         catch
         {
@@ -303,9 +326,10 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
     private void CreateInstruments()
     {
         _meter.CreateObservableCounter(ClusterMetrics.Dispatched, () => PerNode(static n => n.Dispatched), "{call}", "Calls sent to a silo.");
+        _meter.CreateObservableCounter(ClusterMetrics.Batches, () => PerNode(static n => n.Batches), "{message}", "Grain messages that carried calls to a silo.");
         _meter.CreateObservableCounter(ClusterMetrics.Completed, () => PerNode(static n => n.Completed), "{call}", "Calls a silo returned a result for.");
         _meter.CreateObservableCounter(ClusterMetrics.Failed, () => PerNode(static n => n.Failed), "{call}", "Calls whose executor threw on a silo.");
-        _meter.CreateObservableCounter(ClusterMetrics.Lost, () => PerNode(static n => n.Lost), "{call}", "Calls in flight on a silo when it was lost.");
+        _meter.CreateObservableCounter(ClusterMetrics.Lost, () => PerNode(static n => n.Lost), "{call}", "Calls in flight on a silo when it was lost (queued again without using an attempt).");
         _meter.CreateObservableCounter(ClusterMetrics.LateReplies, () => PerNode(static n => n.LateReplies), "{reply}", "Replies dropped because their call was already lost or cancelled.");
         _meter.CreateObservableUpDownCounter(ClusterMetrics.Executors, () => PerNode(static n => n.Executors), "{executor}", "Executors placed on a silo.");
     }

@@ -2,7 +2,7 @@ namespace Parallelize.Orleans;
 
 /// <summary>The names of the <c>Parallelize.Orleans</c> meter and its instruments, tagged by pool and silo.</summary>
 /// <remarks>
-/// The counts are observable: a collection reads the client's ledger, so calls pay nothing for them. Watch them with
+/// The counts are observable: a collection reads the executors' counts, so calls pay nothing for them. Watch them with
 /// <c>dotnet-counters monitor --counters Parallelize.Orleans</c> or add the meter to OpenTelemetry.
 /// </remarks>
 public static class ClusterMetrics
@@ -13,13 +13,16 @@ public static class ClusterMetrics
     /// <summary>Calls sent to a silo (counter, tagged with the silo).</summary>
     public const string Dispatched = "parallelize.cluster.dispatched";
 
+    /// <summary>Grain messages that carried calls to a silo (counter): calls sent divided by this is the mean batch.</summary>
+    public const string Batches = "parallelize.cluster.batches";
+
     /// <summary>Calls a silo returned a result for (counter).</summary>
     public const string Completed = "parallelize.cluster.completed";
 
     /// <summary>Calls whose executor threw on a silo (counter).</summary>
     public const string Failed = "parallelize.cluster.failed";
 
-    /// <summary>Calls in flight on a silo when it was lost (counter).</summary>
+    /// <summary>Calls in flight on a silo when it was lost (counter); the pool queued each again without using an attempt.</summary>
     public const string Lost = "parallelize.cluster.lost";
 
     /// <summary>Replies dropped because their call was already lost or cancelled (counter).</summary>

@@ -18,6 +18,7 @@ public sealed record OrleansExecutorOptions
     private readonly TimeSpan _suspectDuration = TimeSpan.FromSeconds(10);
     private readonly TimeSpan _stopTimeout = TimeSpan.FromSeconds(5);
     private readonly TimeSpan _replyProbeInterval = TimeSpan.FromSeconds(2);
+    private readonly int _maxBatchSize = 64;
 
     /// <summary>
     /// Gets the name of the executor set: the first part of its grains' keys, the <c>parallelize.pool.name</c> tag of
@@ -35,7 +36,8 @@ public sealed record OrleansExecutorOptions
 
     /// <summary>
     /// Gets how often the client reads the cluster's active silos. A silo the membership no longer lists as active is
-    /// lost: the calls in flight on it are re-dispatched at once. A silo that joins receives executors.
+    /// lost: the calls in flight on it are queued again at once, without using their attempts. A silo that joins
+    /// receives executors.
     /// </summary>
     /// <value>Greater than zero. The default is one second.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative.</exception>
@@ -77,6 +79,22 @@ public sealed record OrleansExecutorOptions
             : throw new ArgumentOutOfRangeException(nameof(ReplyProbeInterval), value, "ReplyProbeInterval must be greater than zero.");
     }
 
+    /// <summary>
+    /// Gets the most calls one grain message carries. The pool sizes each executor's lease of calls itself — one call
+    /// when calls are slow, more when they are tiny — and a lease goes to the grain as one message, so this only caps
+    /// it: larger batches spread the cost of a message over more calls, and hold the results of a batch until its last
+    /// call is done on the silo.
+    /// </summary>
+    /// <value>From 1 (one call per message) to 256, the pool's largest lease. The default is 64.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1 or more than 256.</exception>
+    public int MaxBatchSize
+    {
+        get => _maxBatchSize;
+        init => _maxBatchSize = value is >= 1 and <= Parallelize.Core.SlotRunner<int, int>.MaxBatch
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(MaxBatchSize), value, "MaxBatchSize must be from 1 to 256.");
+    }
+
     /// <summary>Gets how long disposing an executor waits for its grain to dispose the user's executor.</summary>
     /// <value>Zero or more. The default is five seconds.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
@@ -91,7 +109,7 @@ public sealed record OrleansExecutorOptions
     /// <summary>
     /// Gets a value indicating whether executors move to a silo that joins the cluster, so that it receives work:
     /// while one silo hosts two or more executors more than another, an executor of the busier one moves between two
-    /// calls (a new grain is created on the other silo, then the old one is stopped).
+    /// leases of calls (a new grain is created on the other silo, then the old one is stopped); a move is not a restart.
     /// </summary>
     /// <value>The default is <see langword="true"/>.</value>
     public bool Rebalance { get; init; } = true;

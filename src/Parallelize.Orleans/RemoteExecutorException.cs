@@ -1,7 +1,9 @@
 namespace Parallelize.Orleans;
 
 /// <summary>An executor threw on a silo; its type, message and stack trace came back as text.</summary>
-/// <remarks>The pool handles it as it handles any exception an executor throws: the input uses an attempt and the executor is re-created.</remarks>
+/// <remarks>The pool handles it as it handles any exception an executor throws: the input uses an attempt, and the fault
+/// model of <see cref="ParallelizeOptions"/> decides whether it was the input's fault or the executor's. (An executor
+/// that throws <see cref="ExecutorLostException"/> on a silo is seen as lost instead: no attempt is used.)</remarks>
 public sealed class RemoteExecutorException : Exception
 {
     /// <summary>Initializes a new instance.</summary>

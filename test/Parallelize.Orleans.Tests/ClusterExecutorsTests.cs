@@ -31,7 +31,8 @@ public sealed class ClusterExecutorsTests
         Assert.All(executors.Placements.GroupBy(static p => p.Node), g => Assert.Equal(2, g.Count()));
         Assert.Equal(silos.Order(), pool.Results.Select(static r => r.Silo).Distinct().Order());
         ClusterStatistics stats = executors.GetStatistics();
-        Assert.Equal((300, 300, 0, 0, 0), (stats.Dispatched, stats.Completed, stats.Lost, stats.LateReplies, stats.InFlight));
+        Assert.Equal((300, 300, 0, 0), (stats.Dispatched, stats.Completed, stats.Lost, stats.LateReplies));
+        Assert.InRange(stats.Batches, 1, 300);
         Assert.Equal(300, stats.Nodes.Sum(static n => n.Completed));
         Assert.All(stats.Nodes, n => Assert.Equal(2, n.Executors));
 
@@ -44,14 +45,16 @@ public sealed class ClusterExecutorsTests
     }
 
     [Fact(Timeout = Timeouts.Test)]
-    public async Task KillSilo_CallsInFlightOnIt_RerunElsewhereAndEveryInputEndsOnce()
+    public async Task KillSilo_CallsInFlightOnIt_RerunElsewhereWithoutUsingAttemptsAndEveryInputEndsOnce()
     {
         await using InProcessTestCluster cluster = await LocalCluster.StartAsync(3);
         const int Executors = 6;
         const int Calls = 60;
         var logger = new ListLogger();
         await using ClusterExecutors<int, Echo> executors = OrleansExecutors.Create<ScenarioExecutor, int, Echo>(cluster.Client, Executors, LocalCluster.Options("kill") with { Logger = logger });
-        await using var pool = new Parallelize<int, Echo>(executors);
+
+        // One attempt per input: an input whose loss used an attempt would end in Failures.
+        await using var pool = new Parallelize<int, Echo>(executors, new ParallelizeOptions { MaxAttempts = 1 });
         using Scenario scenario = Scenario.Begin(new Scenario { Held = static _ => true });
         for (int i = 0; i < Calls; i++)
         {
@@ -69,9 +72,11 @@ public sealed class ClusterExecutorsTests
         scenario.Open();
         await pool.WaitAsync().WaitAsync(Timeouts.Wait);
 
-        // Every input ended exactly once, in Results; the two that were on the dead silo ran again on a live one.
+        // Every input ended exactly once, in Results, none in Failures although each had a single attempt; the two
+        // that were on the dead silo ran again on a live one.
         Assert.Equal(Enumerable.Range(0, Calls), pool.Results.Select(static r => r.Input).Order());
         Assert.Empty(pool.Failures);
+        Assert.Empty(pool.Aborted);
         Assert.All(pool.Results, r => Assert.NotEqual(victim.Address(), r.Silo));
         Assert.All(onVictim, input => Assert.Contains(scenario.Arrivals, a => a.Input == input && a.Silo != victim.Address()));
         // Calls to live silos may be lost too while the dead one still holds part of the grain directory: each lost
@@ -82,8 +87,13 @@ public sealed class ClusterExecutorsTests
         Assert.Equal(stats.Lost, stats.Redispatched);
         Assert.Equal(Calls, stats.Completed);
         Assert.Equal(Calls + stats.Lost, stats.Dispatched);
+        Assert.Equal(0, pool.GetProgress().Failed);
+
+        // The lost executors are re-created on live silos (each a new generation), perhaps after the last input ended.
+        await LocalCluster.UntilAsync(
+            () => executors.Placements.All(p => p.State == ExecutorState.Running && p.Node != victim.Address()),
+            "every executor to run on a live silo");
         Assert.True(pool.Restarts >= onVictim.Length);
-        Assert.All(executors.Placements, p => Assert.NotEqual(victim.Address(), p.Node));
         Assert.Equal(2, logger.Named("ExecutorLost").Count(m => m.Contains(victim.Address(), StringComparison.Ordinal)));
         Assert.Contains(logger.Named("NodeLeft"), m => m.Contains(victim.Address(), StringComparison.Ordinal));
     }
@@ -95,30 +105,47 @@ public sealed class ClusterExecutorsTests
         const int Executors = 8;
         await using ClusterExecutors<int, Echo> executors = OrleansExecutors.Create<ScenarioExecutor, int, Echo>(cluster.Client, Executors, LocalCluster.Options("join"));
         await using var pool = new Parallelize<int, Echo>(executors);
-        using Scenario scenario = Scenario.Begin(new Scenario { Held = static input => input < Executors });
+        using Scenario first = Scenario.Begin(new Scenario { Held = static input => input < Executors });
         for (int i = 0; i < Executors; i++)
         {
             pool.Invoke(i);
         }
 
-        await scenario.WaitForArrivalsAsync(Executors);
+        await first.WaitForArrivalsAsync(Executors);
         InProcessSiloHandle added = await cluster.StartAdditionalSiloAsync();
         await LocalCluster.UntilAsync(() => executors.ActiveSilos().Contains(added.SiloAddress), "the client to see the new silo");
-        scenario.Open();
-        for (int i = Executors; i < 200; i++)
+
+        // A second round held at a gate: every executor takes one call, moving first if it is to move.
+        using Scenario second = Scenario.Begin(new Scenario { Held = static input => input < 2 * Executors });
+        first.Open();
+        for (int i = Executors; i < 2 * Executors; i++)
+        {
+            pool.Invoke(i);
+        }
+
+        await second.WaitForArrivalsAsync(Executors);
+
+        // 3, 3 and 2 executors on the first silos; two moved to the new one, each as a new grain: 2 on each of four.
+        Assert.Equal(4, executors.Placements.Select(static p => p.Node).Distinct().Count());
+        Assert.All(executors.Placements.GroupBy(static p => p.Node), g => Assert.Equal(2, g.Count()));
+        Assert.Equal(2, executors.Placements.Count(p => p.Node == added.Address() && p.Generation == 2));
+        Assert.Equal(2, second.Arrivals.Count(a => a.Silo == added.Address()));
+
+        second.Open();
+        for (int i = 2 * Executors; i < 200; i++)
         {
             pool.Invoke(i);
         }
 
         await pool.WaitAsync().WaitAsync(Timeouts.Wait);
-
-        // 3, 3 and 2 executors on the first silos; two moved to the new one, between two calls: 2 on each of four.
         Assert.Equal(Enumerable.Range(0, 200), pool.Results.Select(static r => r.Input).Order());
         Assert.Contains(pool.Results, r => r.Silo == added.Address());
-        Assert.Equal(4, executors.Placements.Select(static p => p.Node).Distinct().Count());
-        Assert.All(executors.Placements.GroupBy(static p => p.Node), g => Assert.Equal(2, g.Count()));
-        Assert.Equal(2, executors.Placements.Count(p => p.Node == added.Address() && p.Generation == 2));
-        Assert.Equal(0, executors.GetStatistics().Lost);
+        ClusterStatistics stats = executors.GetStatistics();
+        Assert.Equal(0, stats.Lost);
+        Assert.True(stats.Nodes.Single(n => n.Node == added.Address()).Completed >= 2);
+
+        // A move is not a restart: no executor was blamed.
+        Assert.Equal(0, pool.Restarts);
     }
 
     [Fact(Timeout = Timeouts.Test)]
@@ -137,10 +164,16 @@ public sealed class ClusterExecutorsTests
         await scenario.WaitForArrivalsAsync(Executors);
         int[] running = [.. scenario.Arrivals.Select(static a => a.Input).Order()];
 
-        ClusterStopResult<int> stopped = await executors.StopAsync(pool, TimeSpan.Zero);
+        ClusterStopReport<int> stopped = await executors.StopAsync(pool, TimeSpan.Zero);
 
+        // Outcome unknown is exactly the calls that were running on the silos; the rest never started.
         Assert.Equal(running, stopped.OutcomeUnknown.Order());
         Assert.Equal(Enumerable.Range(0, 20).Except(running), stopped.NeverStarted);
+        Assert.Equal(pool.AbortedWhileRunning, stopped.OutcomeUnknown);
+        Assert.Equal(pool.Aborted.Order(), stopped.NeverStarted.Concat(stopped.OutcomeUnknown).Order());
+        ClusterStopReport<int> again = executors.GetStopReport(pool);
+        Assert.Equal(stopped.NeverStarted, again.NeverStarted);
+        Assert.Equal(stopped.OutcomeUnknown, again.OutcomeUnknown);
         Assert.Empty(pool.Results);
         Assert.Empty(pool.Failures);
         await LocalCluster.UntilAsync(() => scenario.Cancellations.Count == Executors, "every silo to see its call cancelled");
@@ -164,7 +197,7 @@ public sealed class ClusterExecutorsTests
         }
 
         await scenario.WaitForArrivalsAsync(3);
-        ClusterStopResult<int> stopped = await executors.StopAsync(pool, TimeSpan.Zero);
+        ClusterStopReport<int> stopped = await executors.StopAsync(pool, TimeSpan.Zero);
         scenario.Open();
         await LocalCluster.UntilAsync(() => executors.GetStatistics().LateReplies == 3, "the three late replies");
 
@@ -173,6 +206,9 @@ public sealed class ClusterExecutorsTests
         Assert.Empty(pool.Results);
         ClusterStatistics stats = executors.GetStatistics();
         Assert.Equal((3, 0, 3), (stats.CancelledByStop, stats.Completed, stats.LateReplies));
+
+        // The pool dropped them too, and counted them.
+        Assert.Equal(3, pool.GetProgress().LateOutcomes);
         Assert.Equal(3, logger.Named("LateReplyDropped").Count());
         await pool.DisposeAsync();
     }
@@ -190,9 +226,9 @@ public sealed class ClusterExecutorsTests
         }
 
         await scenario.WaitForArrivalsAsync(3);
-        Task<ClusterStopResult<int>> stopping = executors.StopAsync(pool, Timeouts.Wait);
+        Task<ClusterStopReport<int>> stopping = executors.StopAsync(pool, Timeouts.Wait);
         scenario.Open();
-        ClusterStopResult<int> stopped = await stopping;
+        ClusterStopReport<int> stopped = await stopping;
 
         Assert.Empty(stopped.OutcomeUnknown);
         Assert.Equal([0, 1, 2], pool.Results.Select(static r => r.Input).Order());
@@ -219,6 +255,7 @@ public sealed class ClusterExecutorsTests
         Assert.Equal((7, 2), (failure.Input, failure.Attempts));
         RemoteExecutorException remote = Assert.IsType<RemoteExecutorException>(failure.Exceptions[^1]);
         Assert.Equal(typeof(InvalidDataException).FullName, remote.RemoteType);
+        Assert.Contains(remote.Node, cluster.Silos.Select(static s => s.Address()));
         Assert.Contains("input 7 is bad", remote.RemoteStackTrace, StringComparison.Ordinal);
         Assert.Equal(2, executors.GetStatistics().Failed);
     }
@@ -280,5 +317,73 @@ public sealed class ClusterExecutorsTests
 
         Assert.Contains("No executor named 'no-such-executor' is registered", fault.ToString(), StringComparison.Ordinal);
         Assert.Equal([1], pool.Stop());
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task Invoke_ExecutorSaysItWasLostOnSilo_InputRunsAgainWithoutUsingAnAttempt()
+    {
+        await using InProcessTestCluster cluster = await LocalCluster.StartAsync(3);
+        await using ClusterExecutors<int, Echo> executors = OrleansExecutors.Create<ScenarioExecutor, int, Echo>(cluster.Client, 3, LocalCluster.Options("says-lost"));
+        await using var pool = new Parallelize<int, Echo>(executors, new ParallelizeOptions { MaxAttempts = 1 });
+        using Scenario scenario = Scenario.Begin(new Scenario { LosesOnce = static input => input is 3 or 11 });
+        for (int i = 0; i < 20; i++)
+        {
+            pool.Invoke(i);
+        }
+
+        await pool.WaitAsync();
+
+        // With a single attempt each, both still end in Results: a lost executor costs the input nothing.
+        Assert.Equal(Enumerable.Range(0, 20), pool.Results.Select(static r => r.Input).Order());
+        Assert.Empty(pool.Failures);
+        Assert.Equal(2, scenario.Arrivals.Count(static a => a.Input == 3));
+        Assert.Equal(2, scenario.Arrivals.Count(static a => a.Input == 11));
+
+        // The executor that said so is blamed and re-created as a new grain (once per generation), after its lease.
+        await LocalCluster.UntilAsync(() => executors.Placements.Any(static p => p.Generation > 1), "an executor to be re-created");
+        Assert.True(pool.Restarts >= 1);
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task Invoke_ManyTinyCalls_EachLeaseIsOneMessageOfAtMostMaxBatchSizeCalls()
+    {
+        await using InProcessTestCluster cluster = await LocalCluster.StartAsync(1);
+        const int Calls = 5_000;
+        const int MaxBatch = 8;
+        await using ClusterExecutors<int, Echo> executors = OrleansExecutors.Create<SyncEchoExecutor, int, Echo>(cluster.Client, 2, LocalCluster.Options("batched") with { MaxBatchSize = MaxBatch });
+        await using var pool = new Parallelize<int, Echo>(executors);
+        await pool.GetExecutorsAsync();
+        for (int i = 0; i < Calls; i++)
+        {
+            pool.Invoke(i);
+        }
+
+        await pool.WaitAsync();
+
+        Assert.Equal(Enumerable.Range(0, Calls), pool.Results.Select(static r => r.Input).Order());
+        ClusterStatistics stats = executors.GetStatistics();
+        Assert.Equal(((long)Calls, (long)Calls), (stats.Dispatched, stats.Completed));
+        Assert.InRange(stats.Batches, (Calls + MaxBatch - 1) / MaxBatch, Calls);
+        Assert.Equal(stats.Batches, stats.Nodes.Sum(static n => n.Batches));
+        Assert.Equal(Calls, MeterReadings.Read(ClusterMetrics.Dispatched, "batched").Values.Sum());
+        Assert.Equal(stats.Batches, MeterReadings.Read(ClusterMetrics.Batches, "batched").Values.Sum());
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task Invoke_MaxBatchSizeOne_SendsOneCallPerMessage()
+    {
+        await using InProcessTestCluster cluster = await LocalCluster.StartAsync(1);
+        await using ClusterExecutors<int, Echo> executors = OrleansExecutors.Create<SyncEchoExecutor, int, Echo>(cluster.Client, 1, LocalCluster.Options("unbatched") with { MaxBatchSize = 1 });
+        await using var pool = new Parallelize<int, Echo>(executors);
+        for (int i = 0; i < 2_000; i++)
+        {
+            pool.Invoke(i);
+        }
+
+        await pool.WaitAsync();
+
+        ClusterStatistics stats = executors.GetStatistics();
+        Assert.Equal((2_000L, 2_000L, 2_000L), (stats.Dispatched, stats.Batches, stats.Completed));
+        Assert.Equal(2_000, pool.Results.Count);
     }
 }

@@ -11,6 +11,8 @@ public sealed class OrleansExecutorOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(1), options.MembershipRefreshInterval);
         Assert.Equal(TimeSpan.FromSeconds(10), options.SuspectDuration);
         Assert.Equal(TimeSpan.FromSeconds(5), options.StopTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.ReplyProbeInterval);
+        Assert.Equal(64, options.MaxBatchSize);
         Assert.True(options.Rebalance);
         Assert.Null(options.Logger);
         Assert.Null(options.MeterFactory);
@@ -32,4 +34,21 @@ public sealed class OrleansExecutorOptionsTests
         Assert.Equal("SuspectDuration", Assert.Throws<ArgumentOutOfRangeException>(() => new OrleansExecutorOptions { SuspectDuration = TimeSpan.FromSeconds(-1) }).ParamName);
         Assert.Equal("StopTimeout", Assert.Throws<ArgumentOutOfRangeException>(() => new OrleansExecutorOptions { StopTimeout = TimeSpan.FromSeconds(-1) }).ParamName);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(257)]
+    public void MaxBatchSize_OutOfRange_ThrowsNamingIt(int size)
+    {
+        ArgumentOutOfRangeException error = Assert.Throws<ArgumentOutOfRangeException>(() => new OrleansExecutorOptions { MaxBatchSize = size });
+        Assert.Equal(nameof(OrleansExecutorOptions.MaxBatchSize), error.ParamName);
+        Assert.Equal(size, error.ActualValue);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(256)]
+    public void MaxBatchSize_AtTheLimits_IsKept(int size) =>
+        Assert.Equal(size, new OrleansExecutorOptions { MaxBatchSize = size }.MaxBatchSize);
 }

@@ -15,8 +15,8 @@ internal static partial class ClusterLog
     public static partial void ExecutorStartFailed(ILogger logger, Exception exception, string poolName, int slot, long generation, SiloAddress node);
 
     [LoggerMessage(EventId = 103, EventName = "ExecutorLost", Level = LogLevel.Warning,
-        Message = "Pool {PoolName}: executor {Slot} lost silo {Node} with call {CallId} in flight ({Reason}); the pool runs it again elsewhere")]
-    public static partial void ExecutorLost(ILogger logger, Exception? exception, string poolName, int slot, string node, long callId, string reason);
+        Message = "Pool {PoolName}: executor {Slot} lost silo {Node} with {Calls} call(s) in flight ({Reason}); the pool queues them again without using their attempts and re-creates the executor elsewhere")]
+    public static partial void ExecutorLost(ILogger logger, Exception? exception, string poolName, int slot, string node, int calls, string reason);
 
     [LoggerMessage(EventId = 104, EventName = "ExecutorMoved", Level = LogLevel.Information,
         Message = "Pool {PoolName}: executor {Slot} moved from silo {From} to silo {To} (generation {Generation})")]
@@ -35,8 +35,8 @@ internal static partial class ClusterLog
     public static partial void NodeLeft(ILogger logger, string poolName, SiloAddress node);
 
     [LoggerMessage(EventId = 108, EventName = "LateReplyDropped", Level = LogLevel.Information,
-        Message = "Pool {PoolName}: a reply from silo {Node} for call {CallId}, already {State}, is dropped")]
-    public static partial void LateReplyDropped(ILogger logger, string poolName, string node, long callId, string state);
+        Message = "Pool {PoolName}: a reply from silo {Node} (executor {Slot}) for call {CallId} came after the call was given up (lost or stopped); dropped")]
+    public static partial void LateReplyDropped(ILogger logger, string poolName, string node, int slot, long callId);
 
     [LoggerMessage(EventId = 109, EventName = "MembershipRefreshFailed", Level = LogLevel.Warning,
         Message = "Pool {PoolName}: could not read the cluster's active silos; trying again")]

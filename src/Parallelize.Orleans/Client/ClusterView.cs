@@ -318,7 +318,7 @@ internal sealed class ClusterView : IAsyncDisposable
 
     /// <summary>
     /// While one active silo has two or more executors more than another, plans to move one executor from the
-    /// busiest to the idlest; the executor moves between two calls (see <see cref="TryTakeMove"/>).
+    /// busiest to the idlest; the executor moves between two leases of calls (see <see cref="TryTakeMove"/>).
     /// </summary>
     private void PlanMovesNeedsLock()
     {

@@ -1,9 +1,10 @@
 namespace Parallelize.Orleans.Client;
 
-/// <summary>The ledger's counts for one silo. Written with interlocked operations by the executors on that silo; read by snapshots.</summary>
+/// <summary>The counts for one silo. Written with interlocked operations by the slots on that silo; read by snapshots.</summary>
 internal sealed class NodeCounters(string node)
 {
     public long Dispatched;
+    public long Batches;
     public long Completed;
     public long Failed;
     public long Lost;
@@ -11,6 +12,6 @@ internal sealed class NodeCounters(string node)
 
     public string Node { get; } = node;
 
-    /// <summary>Gets or sets the silo's name, once a reply or a start told it.</summary>
+    /// <summary>Gets or sets the silo's name, once a start told it.</summary>
     public string? SiloName { get; set; }
 }

@@ -1,6 +1,6 @@
 namespace Parallelize.Orleans.Grains;
 
-/// <summary>Calls sent to one executor grain in one message: each input with the call id the caller's ledger gave it.</summary>
+/// <summary>Calls sent to one executor grain in one message (one lease of the pool): each input with the pool's id of its call.</summary>
 /// <typeparam name="TIn">The type of the inputs.</typeparam>
 /// <remarks>
 /// <paramref name="BatchId"/> grows with every batch a client sends to one grain, so the grain can tell a cancellation

@@ -15,6 +15,7 @@ public sealed class Scenario : IDisposable
     private readonly ConcurrentQueue<(int Input, string Silo)> _arrivals = new();
     private readonly ConcurrentQueue<(int Input, string Silo)> _cancellations = new();
     private readonly SemaphoreSlim _arrived = new(0);
+    private readonly ConcurrentDictionary<int, bool> _lostOnce = new();
 
     public static Scenario Current => Volatile.Read(ref s_current);
 
@@ -26,6 +27,9 @@ public sealed class Scenario : IDisposable
 
     /// <summary>Gets or sets which inputs make the executor throw.</summary>
     public Func<int, bool> Throws { get; init; } = static _ => false;
+
+    /// <summary>Gets or sets which inputs make the executor say, the first time it sees them, that it was lost (<see cref="ExecutorLostException"/>).</summary>
+    public Func<int, bool> LosesOnce { get; init; } = static _ => false;
 
     public IReadOnlyCollection<(int Input, string Silo)> Arrivals => _arrivals;
 
@@ -71,6 +75,11 @@ public sealed class Scenario : IDisposable
                 _cancellations.Enqueue((input, silo));
                 throw;
             }
+        }
+
+        if (LosesOnce(input) && _lostOnce.TryAdd(input, true))
+        {
+            throw new ExecutorLostException($"the connection behind input {input} broke");
         }
 
         if (Throws(input))
