@@ -121,7 +121,8 @@ public sealed partial class Parallelize<TIn, TOut>
     internal void OnRestart(int executorIndex, Exception cause)
     {
         long restarts = Interlocked.Increment(ref _restarts);
-        RunOutsideExecutor(() => _telemetry.OnRestart(executorIndex, cause, restarts));
+        string location = _runners[executorIndex].Location;
+        RunOutsideExecutor(() => _telemetry.OnRestart(executorIndex, location, cause, restarts));
     }
 
     internal void OnRetry() => Interlocked.Increment(ref _retries);
@@ -132,7 +133,8 @@ public sealed partial class Parallelize<TIn, TOut>
     {
         int live = Interlocked.Decrement(ref _liveRunners);
         _queue.TakerRetired();
-        RunOutsideExecutor(() => _telemetry.OnRetired(retired.Index, retired.LastError, live));
+        string location = retired.Location;
+        RunOutsideExecutor(() => _telemetry.OnRetired(retired.Index, location, retired.LastError, live));
         if (live != 0)
         {
             return;

@@ -220,6 +220,8 @@ public sealed class ResilientExecutorTests
             ledger.Invoke(pool, i);
         }
 
+        // Every deferred executor exists before the pool ends (a pool that finishes its work first need not create them).
+        Assert.Equal(8, pool.Executors.Count);
         await pool.DisposeAsync();
 
         Assert.Equal(Enumerable.Range(1, 200), pool.Results.Order()); // each even input throws once; the retry recovers it

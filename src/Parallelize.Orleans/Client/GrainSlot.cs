@@ -37,7 +37,6 @@ namespace Parallelize.Orleans.Client;
 internal sealed class GrainSlot<TIn, TOut> : IExecutorSlot<TIn, TOut>
 {
     private static readonly string ExecutorLostType = typeof(ExecutorLostException).FullName!;
-    private static readonly TimeSpan AbandonWait = TimeSpan.FromSeconds(2);
 
     private readonly ClusterExecutors<TIn, TOut> _owner;
     private readonly int _slot;
@@ -279,9 +278,13 @@ internal sealed class GrainSlot<TIn, TOut> : IExecutorSlot<TIn, TOut>
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                // The stop callback gave the calls up and told the grain to cancel them.
+                // The stop gives the calls up and tells the grain to cancel them. Done here too (a second time does
+                // nothing): the linked token's callback may resume this method inside the pool's Cancel, before the stop
+                // callback has run, and leaving the using block then unregisters it unrun.
+                stop.OnStop();
+
+                // The runner abandons the lease: the sent calls are aborted as outcome unknown.
                 WatchForLateReply(call, lease, batch, node);
-                await UntilAbandonedAsync(lease, batch).ConfigureAwait(false);
                 return;
             }
             catch (OperationCanceledException) when (_lostSignal.IsCancellationRequested)
@@ -313,12 +316,9 @@ internal sealed class GrainSlot<TIn, TOut> : IExecutorSlot<TIn, TOut>
         }
 
         Report(lease, batch, reply, node);
-        if (cancellationToken.IsCancellationRequested)
-        {
-            // The stop gave up the calls not reported (cancelled or not run on the grain): the pool aborts them.
-            await UntilAbandonedAsync(lease, batch).ConfigureAwait(false);
-        }
-        else if (batch.Open > 0)
+        // After our stop, the calls not reported (cancelled or not run on the grain) are the runner's: it abandons the
+        // lease, which aborts them as outcome unknown.
+        if (!cancellationToken.IsCancellationRequested && batch.Open > 0)
         {
             // Not run, and not because of our stop: the grain was stopped under us (its silo is shutting down).
             Lose($"the grain did not run {batch.Open} call(s): it was stopped", null);
@@ -328,6 +328,8 @@ internal sealed class GrainSlot<TIn, TOut> : IExecutorSlot<TIn, TOut>
     /// <summary>Reports each call's outcome in <paramref name="reply"/> through the lease (once per call); a report the lease refuses is a late reply.</summary>
     private void Report(LeaseHandle<TIn, TOut> lease, SentBatch batch, BatchReply<TOut> reply, NodeCounters node)
     {
+        // Leases are sized on the calls' time on the silo, not the round trip (ignored for a lease already over).
+        lease.ReportRunTime(reply.RunTime);
         CallOutcome<TOut>[] outcomes = reply.Outcomes;
         for (int k = 0; k < outcomes.Length && k < batch.CallIds.Length; k++)
         {
@@ -557,30 +559,6 @@ internal sealed class GrainSlot<TIn, TOut> : IExecutorSlot<TIn, TOut>
         Watch(started.Host.Silo);
         _owner.LogMoved(_slot, from.Silo.ToString(), started.Host.Silo.ToString(), started.Generation);
         _ = StopGrainAsync(old, from);
-    }
-
-    /// <summary>After the stop gave up on a message: waits (briefly) until the pool has abandoned the lease, so that the runner never takes its sent calls back as if they had not run.</summary>
-    private static async Task UntilAbandonedAsync(LeaseHandle<TIn, TOut> lease, SentBatch batch)
-    {
-        // The stop cancels the token and abandons the leases right after, on its own thread: microseconds.
-        long deadline = Environment.TickCount64 + (long)AbandonWait.TotalMilliseconds;
-        while (IsOpen(lease, batch) && Environment.TickCount64 < deadline)
-        {
-            await Task.Delay(1).ConfigureAwait(false);
-        }
-    }
-
-    private static bool IsOpen(LeaseHandle<TIn, TOut> lease, SentBatch batch)
-    {
-        foreach (int index in batch.Indexes)
-        {
-            if (lease.TryRead(index, out _, out _))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private void WatchForLateReply(Task<BatchReply<TOut>> call, LeaseHandle<TIn, TOut> lease, SentBatch batch, NodeCounters node) =>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
 using Orleans.Runtime;
@@ -79,11 +80,13 @@ internal sealed partial class ExecutorGrain<TIn, TOut> : Grain, IExecutorGrain<T
         using var cancellation = new CancellationTokenSource();
         _runningCancellation = cancellation;
         _runningBatch = batch.BatchId;
+        long started = Stopwatch.GetTimestamp();
         Task<CallOutcome<TOut>[]> run = _executor!.RunAsync(batch, cancellation.Token);
         _running = run;
         try
         {
-            var reply = new BatchReply<TOut>(await run.ConfigureAwait(true), Host);
+            CallOutcome<TOut>[] outcomes = await run.ConfigureAwait(true);
+            var reply = new BatchReply<TOut>(outcomes, Host, Stopwatch.GetElapsedTime(started));
             _lastReply = reply;
             _lastBatch = batch.BatchId;
             return reply;

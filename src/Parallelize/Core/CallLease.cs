@@ -65,6 +65,13 @@ internal sealed class CallLease<TIn, TOut>
     private int _open;
     private int _succeeded;
 
+    // Any order, written from the slot's threads without the lock. A restart asked for by a failure (set after its
+    // settlement, so one that races the end of its lease is acted on after the next lease: late, never lost), and the
+    // run time the slot reported for the current lease (a sizing hint only: a report racing Begin may be counted for
+    // the next lease).
+    private int _restartAsked;
+    private long _reportedRunTicks;
+
     /// <summary>Initializes a lease for one runner.</summary>
     /// <param name="settlement">Where calls are settled.</param>
     /// <param name="owner">The runner.</param>
@@ -186,6 +193,7 @@ internal sealed class CallLease<TIn, TOut>
             Array.Clear(_states, 0, count);
             _open = count;
             _succeeded = 0;
+            Volatile.Write(ref _reportedRunTicks, 0);
         }
 
         // Only Begin writes the epoch (under the queue's lock, while idle): a plain increment, published by the write of the state.
@@ -472,8 +480,33 @@ internal sealed class CallLease<TIn, TOut>
             EndIfSettledLocked();
         }
 
-        return _settlement.Failed(ref call, error, kind, _owner, _generation, _probe);
+        FaultAction action = _settlement.Failed(ref call, error, kind, _owner, _generation, _probe);
+        if (action == FaultAction.Restart)
+        {
+            Volatile.Write(ref _restartAsked, 1);
+        }
+
+        return action;
     }
+
+    /// <summary>
+    /// Any order: the slot measured how long the calls of lease <paramref name="epoch"/> ran where they run (without
+    /// the round trip), so that the runner sizes its leases on the calls' cost rather than the transport's.
+    /// </summary>
+    public void ReportRunTime(long epoch, TimeSpan elapsed)
+    {
+        if (elapsed > TimeSpan.Zero && Volatile.Read(ref _epoch) == epoch)
+        {
+            long ticks = (long)(elapsed.Ticks * ((double)Stopwatch.Frequency / TimeSpan.TicksPerSecond));
+            Interlocked.Add(ref _reportedRunTicks, Math.Max(1, ticks));
+        }
+    }
+
+    /// <summary>Any order: takes the run time the slot reported for the lease just ended, in <see cref="Stopwatch"/> ticks; 0 if it reported none.</summary>
+    public long TakeReportedRunTicks() => Interlocked.Exchange(ref _reportedRunTicks, 0);
+
+    /// <summary>Any order: takes whether a failure the slot reported asked for a restart of its executor (<see cref="FailureKind.Crashed"/>, <see cref="ParallelizeOptions.RestartOnEveryFault"/>).</summary>
+    public FaultAction TakeFaultAction() => Interlocked.Exchange(ref _restartAsked, 0) != 0 ? FaultAction.Restart : FaultAction.None;
 
     /// <summary>
     /// The slot is done with the lease, or was lost: every call not yet settled is taken back. Calls never sent are

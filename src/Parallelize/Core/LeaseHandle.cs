@@ -45,4 +45,12 @@ internal readonly struct LeaseHandle<TIn, TOut>
     /// <summary>The call failed with <paramref name="error"/>; <see cref="FailureKind.Crashed"/> if its process died running it.</summary>
     /// <returns>What the runner must do with its executor; <see langword="null"/> if the failure was late (dropped and counted).</returns>
     public FaultAction? TryFail(int index, Exception error, FailureKind kind) => _lease.TryFail(_epoch, index, error, kind);
+
+    /// <summary>
+    /// Reports how long the lease's calls ran where they run, without the round trip (for example, as timed on the
+    /// node that ran them). Optional: a slot that reports it gets leases sized on its calls' cost, so that many small
+    /// calls share one message however slow the transport; one that does not gets leases sized on the round trip. May
+    /// be called more than once (the times add up); ignored once the lease is over.
+    /// </summary>
+    public void ReportRunTime(TimeSpan elapsed) => _lease.ReportRunTime(_epoch, elapsed);
 }

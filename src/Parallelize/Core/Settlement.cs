@@ -104,7 +104,8 @@ internal sealed class Settlement<TIn, TOut>
                 _histories.Find(call.Sequence)?.Errors.Add(error);
             }
 
-            Return(new ReadOnlySpan<QueuedCall<TIn>>(in call), probe);
+            // It ran, or may have: if the pool is stopping, it is aborted as one whose outcome is unknown.
+            Return(new ReadOnlySpan<QueuedCall<TIn>>(in call), probe, mayHaveRun: true);
             return FaultAction.Restart;
         }
 
@@ -185,7 +186,8 @@ internal sealed class Settlement<TIn, TOut>
     /// <summary>Calls handed back without an outcome (not started, or their executor was lost): queued again first in line — or, if the pool is stopping, aborted.</summary>
     /// <param name="calls">The calls; they hold no place.</param>
     /// <param name="probe">One of them was the outage detector's probe: it lets another through.</param>
-    public void Return(ReadOnlySpan<QueuedCall<TIn>> calls, bool probe)
+    /// <param name="mayHaveRun">They were sent or running when their executor was lost: aborted (if the pool is stopping) as calls whose outcome is unknown.</param>
+    public void Return(ReadOnlySpan<QueuedCall<TIn>> calls, bool probe, bool mayHaveRun = false)
     {
         if (calls.IsEmpty)
         {
@@ -194,7 +196,7 @@ internal sealed class Settlement<TIn, TOut>
 
         if (!_queue.TryRequeue(calls, atFront: true))
         {
-            _pool.AbortLate(calls, mayHaveRun: false);
+            _pool.AbortLate(calls, mayHaveRun);
             _pool.ForgetRecords(calls);
         }
 

@@ -247,13 +247,21 @@ internal sealed partial class SlotRunner<TIn, TOut>
         }
         catch (OperationCanceledException) when (_pool.CallToken.IsCancellationRequested)
         {
-            // Stop abandons the lease itself.
+            // Stop gave up on the calls in flight: abandoned below.
         }
 #pragma warning disable CA1031 // A slot that throws is a lost slot: its calls are taken back, not lost.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             failure = ex;
+        }
+
+        if (_pool.CallToken.IsCancellationRequested)
+        {
+            // Stop gave up waiting: what is still unsettled is aborted — a sent call as one whose outcome is unknown —
+            // whether Stop's own abandon or this one comes first (the second finds the lease over). Taking it back
+            // instead would requeue into a closed queue, which aborts a sent call as never started.
+            _lease.Abandon();
         }
 
         if (lost.IsCompleted)
@@ -265,6 +273,12 @@ internal sealed partial class SlotRunner<TIn, TOut>
         FaultAction action = _lease.TakeBack(
             FailureKind.Lost,
             failure ?? new ExecutorLostException($"Executor {Index} ({Location}) returned without settling every call."));
+        if (_lease.TakeFaultAction() == FaultAction.Restart)
+        {
+            // A call it reported crashed its process, or every fault restarts (RestartOnEveryFault).
+            action = FaultAction.Restart;
+        }
+
         if (failure is not null)
         {
             // Lost: the executor's fault, even when no call was running, or a slot that dies at once would restart forever.

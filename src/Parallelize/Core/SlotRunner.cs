@@ -101,8 +101,8 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
     /// <summary>Gets the live executor instance (or slot), or <see langword="null"/> if there is none now.</summary>
     public object? Instance => _retired ? null : Volatile.Read(ref _instance);
 
-    /// <summary>Gets where the executor runs: "thread" or "thread pool", or the slot's location.</summary>
-    public string Location => _location ?? (IsAsynchronous ? "thread pool" : "thread");
+    /// <summary>Gets where the executor runs: "thread" or "thread pool", or the slot's location, read live (an executor on a cluster may move).</summary>
+    public string Location => Volatile.Read(ref _slot)?.Location ?? _location ?? (IsAsynchronous ? "thread pool" : "thread");
 
     /// <summary>Gets a value indicating whether the restart policy retired this executor.</summary>
     public bool IsRetired => _retired;
@@ -286,7 +286,9 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
                     }
                     else
                     {
-                        AdaptSlotBatchSize(taken, Stopwatch.GetTimestamp() - started);
+                        // On the calls' own run time if the slot reported it, else on the round trip.
+                        long reported = _lease.TakeReportedRunTicks();
+                        AdaptSlotBatchSize(taken, reported > 0 ? reported : Stopwatch.GetTimestamp() - started);
                     }
                 }
             }
@@ -353,7 +355,9 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
     /// A slot elsewhere pays a round trip per lease (tens of microseconds to a worker process, hundreds to a cluster
     /// node), so its leases are sized on their own scale: they double while a full lease takes under
     /// <see cref="FastSlotLease"/> — many small calls share one round trip — and halve above <see cref="SlowSlotLease"/>,
-    /// so that calls of a millisecond or more go one at a time, to every idle executor, up to the slot's own limit.
+    /// so that calls of a millisecond or more go one at a time, to every idle executor, up to the slot's own limit. A
+    /// slot that reports its calls' run time (<see cref="LeaseHandle{TIn, TOut}.ReportRunTime"/>) is sized on that
+    /// instead, so that a slow transport (a round trip of a millisecond or more) still gets many small calls a message.
     /// </summary>
     private void AdaptSlotBatchSize(int taken, long elapsed)
     {

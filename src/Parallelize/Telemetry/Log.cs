@@ -6,12 +6,12 @@ namespace Parallelize.Telemetry;
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1, EventName = "ExecutorRestarted", Level = LogLevel.Warning,
-        Message = "Pool {PoolName}: executor {ExecutorIndex} threw and is restarted (restart {RestartCount} of the pool)")]
-    public static partial void ExecutorRestarted(ILogger logger, Exception exception, string poolName, int executorIndex, long restartCount);
+        Message = "Pool {PoolName}: executor {ExecutorIndex} ({ExecutorLocation}) failed and is restarted (restart {RestartCount} of the pool)")]
+    public static partial void ExecutorRestarted(ILogger logger, Exception exception, string poolName, int executorIndex, string executorLocation, long restartCount);
 
     [LoggerMessage(EventId = 2, EventName = "ExecutorRetired", Level = LogLevel.Error,
-        Message = "Pool {PoolName}: executor {ExecutorIndex} is retired by the restart policy; {LiveExecutors} executor(s) left")]
-    public static partial void ExecutorRetired(ILogger logger, Exception? exception, string poolName, int executorIndex, int liveExecutors);
+        Message = "Pool {PoolName}: executor {ExecutorIndex} ({ExecutorLocation}) is retired by the restart policy; {LiveExecutors} executor(s) left")]
+    public static partial void ExecutorRetired(ILogger logger, Exception? exception, string poolName, int executorIndex, string executorLocation, int liveExecutors);
 
     [LoggerMessage(EventId = 3, EventName = "CallFailed", Level = LogLevel.Warning,
         Message = "Pool {PoolName}: call {CallNumber} used up its {Attempts} attempt(s) and is in Failures")]

@@ -119,12 +119,12 @@ internal sealed class PoolTelemetry
     }
 
     /// <summary>An executor threw and is about to be restarted.</summary>
-    public void OnRestart(int executorIndex, Exception cause, long restarts) =>
-        Log.ExecutorRestarted(Logger, cause, _logName, executorIndex, restarts);
+    public void OnRestart(int executorIndex, string location, Exception cause, long restarts) =>
+        Log.ExecutorRestarted(Logger, cause, _logName, executorIndex, location, restarts);
 
     /// <summary>The restart policy retired an executor.</summary>
-    public void OnRetired(int executorIndex, Exception? cause, int liveExecutors) =>
-        Log.ExecutorRetired(Logger, cause, _logName, executorIndex, liveExecutors);
+    public void OnRetired(int executorIndex, string location, Exception? cause, int liveExecutors) =>
+        Log.ExecutorRetired(Logger, cause, _logName, executorIndex, location, liveExecutors);
 
     /// <summary>A call used up its attempts and was delivered to <c>Failures</c>.</summary>
     public void OnFailure(long callNumber, int attempts, Exception? lastError) =>

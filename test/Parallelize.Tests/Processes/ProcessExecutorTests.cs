@@ -207,15 +207,19 @@ public sealed class ProcessExecutorTests : IDisposable
         var clock = new ManualTimeProvider();
         var executor = new ProcessExecutor(
             "sh",
-            ["-c", "echo started; (setsid sleep 1000 & echo $! > \"$1.tmp\"; mv \"$1.tmp\" \"$1\"); exec sleep 1000", "sh"],
+            ["-c", "echo started; (setsid sleep 1000 & echo $! $$ > \"$1.tmp\"; mv \"$1.tmp\" \"$1\"); exec sleep 1000", "sh"],
             new ProcessExecutorOptions { Timeout = TimeSpan.FromSeconds(1), OnFailure = ProcessFailureHandling.ReturnResult, TimeProvider = clock });
         string pidFile = Path.Combine(_dir.FullName, "pid");
 
         Task<ProcessResult> run = executor.ExecuteAsync(new ProcessRequest(pidFile), CancellationToken.None).AsTask();
         await Timeouts.Until(() => File.Exists(pidFile), "the escaped child has written its pid");
-        int escaped = int.Parse(File.ReadAllText(pidFile), CultureInfo.InvariantCulture);
+        int[] pids = File.ReadAllText(pidFile).Split(' ', StringSplitOptions.TrimEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        int escaped = pids[0];
         try
         {
+            // The escape is complete once the subshell that started it has exited and the sleep has been handed to a
+            // reaper; until then a kill of the shell's process tree still reaches it.
+            await Timeouts.Until(() => !ProcessState.IsDescendantOf(escaped, pids[1]), "the escaped child has left the shell's tree");
             clock.Advance(TimeSpan.FromSeconds(1));
             ProcessResult result = await run.WaitAsync(Timeouts.Hang);
 

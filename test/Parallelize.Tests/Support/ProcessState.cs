@@ -14,7 +14,26 @@ internal static class ProcessState
     /// </summary>
     public static bool IsDeadOrKilled(int pid) => Read(pid) is not { } status || status.State is 'Z' or 'X' || (status.Pending & SigKill) != 0;
 
-    private static (char State, ulong Pending)? Read(int pid)
+    /// <summary>
+    /// Whether <paramref name="pid"/> is a descendant of <paramref name="ancestor"/> (through its chain of parents), so a
+    /// kill of the ancestor's process tree would reach it. False once it has been handed to a reaper, or is gone.
+    /// </summary>
+    public static bool IsDescendantOf(int pid, int ancestor)
+    {
+        for (int current = pid, depth = 0; depth < 64 && Read(current) is { } status && status.Parent > 1; depth++)
+        {
+            if (status.Parent == ancestor)
+            {
+                return true;
+            }
+
+            current = status.Parent;
+        }
+
+        return false;
+    }
+
+    private static (char State, ulong Pending, int Parent)? Read(int pid)
     {
         string[] lines;
         try
@@ -28,6 +47,7 @@ internal static class ProcessState
 
         char state = '?';
         ulong pending = 0;
+        int parent = 0;
         foreach (string line in lines)
         {
             string[] parts = line.Split(':', 2, StringSplitOptions.TrimEntries);
@@ -36,12 +56,15 @@ internal static class ProcessState
                 case "State":
                     state = parts[1][0];
                     break;
+                case "PPid":
+                    parent = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+                    break;
                 case "SigPnd" or "ShdPnd":
                     pending |= Convert.ToUInt64(parts[1], 16);
                     break;
             }
         }
 
-        return (state, pending);
+        return (state, pending, parent);
     }
 }
