@@ -13,6 +13,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
+using Parallelize.Pipelines;
 using Parallelize;
 
 const string Usage =

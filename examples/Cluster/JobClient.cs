@@ -2,8 +2,9 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Parallelize;
 using Parallelize.Orleans;
+using Parallelize.Signals;
+using Parallelize;
 
 /// <summary>The job: the sleepers across the cluster, a silo killed with kill -9 mid-run, and the accounting at the end.</summary>
 internal static class JobClient

@@ -20,6 +20,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Parallelize.Processes;
 using Parallelize;
 
 const string Usage =

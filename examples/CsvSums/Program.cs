@@ -9,6 +9,7 @@
 // to a temporary file whose path is printed. Figures go to stderr.
 using System.Diagnostics;
 using System.Globalization;
+using Parallelize.Pipelines;
 using Parallelize;
 
 const string Usage =

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Parallelize.Pipelines;
 using Parallelize;
 
 /// <summary>What the examples share: their command line (<c>--name N</c> pairs over defaults) and how they report a pipeline's failures.</summary>

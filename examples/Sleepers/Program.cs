@@ -3,6 +3,7 @@
 //
 //   dotnet run --project examples/Sleepers -c Release -- [--executors N] [--calls N] [--sleep-ms N] [--finish-timeout-ms N]
 using System.Diagnostics;
+using Parallelize.Signals;
 using Parallelize;
 
 var options = ExampleOptions.Parse(args, new()

@@ -11,6 +11,7 @@
 //                                                     [--capacity N>0] [--report-seconds N>0]
 using System.Diagnostics;
 using System.Globalization;
+using Parallelize.Signals;
 using Parallelize;
 
 const double Mb = 1024 * 1024;
@@ -83,7 +84,7 @@ long consumedSum = 0;
 long wrong = 0;
 Task reader = Task.Run(async () =>
 {
-    await foreach (Completion<long, long> completion in pool.ReadAllAsync())
+    await foreach (CallResult<long, long> completion in pool.ReadAllAsync())
     {
         if (completion.Output != (completion.Input * 2) + 1)
         {

@@ -9,6 +9,7 @@
 //   dotnet run --project examples/StreamMemory -c Release -- [--calls N] [--capacity N>0] [--executors N>0] [--quiet]
 using System.Diagnostics;
 using System.Globalization;
+using Parallelize.Signals;
 using Parallelize;
 
 const double LimitMb = 100;

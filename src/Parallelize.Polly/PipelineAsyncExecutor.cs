@@ -1,3 +1,4 @@
+
 namespace Parallelize.Polly;
 
 /// <summary>An asynchronous executor object called inside a pipeline. Owned by the pool; disposing it disposes the executor.</summary>

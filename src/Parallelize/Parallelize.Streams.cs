@@ -23,7 +23,7 @@ public sealed partial class Parallelize<TIn, TOut>
     /// </remarks>
     /// <exception cref="InvalidOperationException">Results are not retained and another reader is reading.</exception>
     /// <exception cref="ParallelizeException">The pool is faulted (every executor retired) with calls still queued: the stream ends with the fault after what was delivered.</exception>
-    public IAsyncEnumerable<Completion<TIn, TOut>> ReadAllAsync(CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<CallResult<TIn, TOut>> ReadAllAsync(CancellationToken cancellationToken = default)
     {
         if (_sink.Stream is not null)
         {
@@ -35,7 +35,7 @@ public sealed partial class Parallelize<TIn, TOut>
 
     /// <summary>Reads the result stream of a pool that does not retain results, failures included at their place.</summary>
     /// <returns>Each delivered call: a result, or a failure (<see cref="Failure{TIn}"/> set).</returns>
-    internal async IAsyncEnumerable<(Completion<TIn, TOut> Result, Failure<TIn>? Failure)> ReadStreamWithFailuresAsync(
+    internal async IAsyncEnumerable<(CallResult<TIn, TOut> Result, Failure<TIn>? Failure)> ReadStreamWithFailuresAsync(
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ChannelReader<ResultSink<TIn, TOut>.Entry> stream = _sink.Stream!;
@@ -54,7 +54,7 @@ public sealed partial class Parallelize<TIn, TOut>
                     }
 
                     ReleaseSlot(_slots is not null);
-                    yield return (new Completion<TIn, TOut>(entry.Input, entry.Output), null);
+                    yield return (new CallResult<TIn, TOut>(entry.Input, entry.Output), null);
                 }
             }
         }
@@ -108,7 +108,7 @@ public sealed partial class Parallelize<TIn, TOut>
     /// <exception cref="InvalidOperationException">Results are not retained and another reader is reading.</exception>
     public async IAsyncEnumerable<TOut> ReadResultsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (Completion<TIn, TOut> completion in ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (CallResult<TIn, TOut> completion in ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             yield return completion.Output;
         }
@@ -120,7 +120,7 @@ public sealed partial class Parallelize<TIn, TOut>
     /// </summary>
     /// <returns>The finished calls.</returns>
     /// <exception cref="InvalidOperationException">Results are not retained and another reader is reading, or called from inside one of this pool's own executors.</exception>
-    public IEnumerable<Completion<TIn, TOut>> ReadAll()
+    public IEnumerable<CallResult<TIn, TOut>> ReadAll()
     {
         ThrowIfInsideExecutor(nameof(ReadAll));
         return ReadAllAsync().ToBlockingEnumerable();
@@ -131,7 +131,7 @@ public sealed partial class Parallelize<TIn, TOut>
     /// <exception cref="InvalidOperationException">Results are not retained and another reader is reading, or called from inside one of this pool's own executors.</exception>
     public IEnumerable<TOut> ReadResults()
     {
-        foreach (Completion<TIn, TOut> completion in ReadAll())
+        foreach (CallResult<TIn, TOut> completion in ReadAll())
         {
             yield return completion.Output;
         }
@@ -140,9 +140,9 @@ public sealed partial class Parallelize<TIn, TOut>
     /// <summary>Gets a value indicating whether the result stream has ended: no call can come and every call has ended.</summary>
     private bool StreamEnded => _noMoreCalls.IsCancellationRequested && _pending.Count == 0;
 
-    private async IAsyncEnumerable<Completion<TIn, TOut>> ReadRetainedAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<CallResult<TIn, TOut>> ReadRetainedAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        Collections.AppendOnlyList<Completion<TIn, TOut>> completions = _sink.Completions!;
+        Collections.AppendOnlyList<CallResult<TIn, TOut>> completions = _sink.Completions!;
         int next = 0;
         while (true)
         {
@@ -172,9 +172,9 @@ public sealed partial class Parallelize<TIn, TOut>
         }
     }
 
-    private async IAsyncEnumerable<Completion<TIn, TOut>> ReadStreamAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<CallResult<TIn, TOut>> ReadStreamAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach ((Completion<TIn, TOut> result, Failure<TIn>? failure) in ReadStreamWithFailuresAsync(cancellationToken).ConfigureAwait(false))
+        await foreach ((CallResult<TIn, TOut> result, Failure<TIn>? failure) in ReadStreamWithFailuresAsync(cancellationToken).ConfigureAwait(false))
         {
             if (failure is null)
             {

@@ -1,3 +1,5 @@
+using Parallelize.Pipelines;
+
 namespace Parallelize;
 
 /// <summary>

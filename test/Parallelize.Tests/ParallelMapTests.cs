@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Parallelize.Linq;
 using Parallelize.Tests.Support;
 
 namespace Parallelize.Tests;

@@ -14,11 +14,11 @@ public sealed class ParallelizeStreamTests
         pool.Invoke(2);
         await pool.WaitAsync();
 
-        Task<List<Completion<int, int>>> reading = ReadAllAsync(pool.ReadAllAsync());
+        Task<List<CallResult<int, int>>> reading = ReadAllAsync(pool.ReadAllAsync());
         pool.Invoke(3);
         Assert.False(reading.IsCompleted);
         pool.Complete();
-        List<Completion<int, int>> read = await reading;
+        List<CallResult<int, int>> read = await reading;
 
         Assert.Equal([(1, 1), (2, 4), (3, 9)], read.Select(c => (c.Input, c.Output)).Order());
         Assert.Equal(3, pool.Results.Count);
@@ -28,7 +28,7 @@ public sealed class ParallelizeStreamTests
     public async Task ReadAllAsync_Retained_ManyReadersEachSeeEveryResult()
     {
         using var pool = new Parallelize<int, int>(x => x, count: 2);
-        Task<List<Completion<int, int>>>[] readers = [ReadAllAsync(pool.ReadAllAsync()), ReadAllAsync(pool.ReadAllAsync())];
+        Task<List<CallResult<int, int>>>[] readers = [ReadAllAsync(pool.ReadAllAsync()), ReadAllAsync(pool.ReadAllAsync())];
         for (int i = 0; i < 50; i++)
         {
             pool.Invoke(i);
@@ -36,7 +36,7 @@ public sealed class ParallelizeStreamTests
 
         pool.Complete();
 
-        foreach (List<Completion<int, int>> read in await Task.WhenAll(readers))
+        foreach (List<CallResult<int, int>> read in await Task.WhenAll(readers))
         {
             Assert.Equal(Enumerable.Range(0, 50), read.Select(c => c.Output).Order());
         }
@@ -53,7 +53,7 @@ public sealed class ParallelizeStreamTests
 
         pool.Complete();
         List<string> results = await Task.Run(() => pool.ReadResults().ToList());
-        List<Completion<int, string>> pairs = await Task.Run(() => pool.ReadAll().ToList());
+        List<CallResult<int, string>> pairs = await Task.Run(() => pool.ReadAll().ToList());
 
         Assert.Equal(10, results.Count);
         Assert.All(pairs, p => Assert.Equal($"<{p.Input}>", p.Output));
@@ -63,7 +63,7 @@ public sealed class ParallelizeStreamTests
     public async Task ReadAllAsync_NotRetained_DeliversEachResultOnceAndResultsStaysEmpty()
     {
         using var pool = new Parallelize<int, int>(x => x + 100, count: 3, NotRetained);
-        Task<List<Completion<int, int>>> reading = ReadAllAsync(pool.ReadAllAsync());
+        Task<List<CallResult<int, int>>> reading = ReadAllAsync(pool.ReadAllAsync());
         for (int i = 0; i < 200; i++)
         {
             pool.Invoke(i);
@@ -71,7 +71,7 @@ public sealed class ParallelizeStreamTests
 
         await pool.WaitAsync();
         pool.Complete();
-        List<Completion<int, int>> read = await reading;
+        List<CallResult<int, int>> read = await reading;
 
         Assert.Equal(Enumerable.Range(0, 200), read.Select(c => c.Input).Order());
         Assert.All(read, c => Assert.Equal(c.Input + 100, c.Output));
@@ -83,11 +83,11 @@ public sealed class ParallelizeStreamTests
     public async Task ReadAllAsync_NotRetainedWithASecondConcurrentReader_Throws()
     {
         using var pool = new Parallelize<int, int>(x => x, count: 1, NotRetained);
-        await using IAsyncEnumerator<Completion<int, int>> first = pool.ReadAllAsync().GetAsyncEnumerator();
+        await using IAsyncEnumerator<CallResult<int, int>> first = pool.ReadAllAsync().GetAsyncEnumerator();
         pool.Invoke(1);
         Assert.True(await first.MoveNextAsync());
 
-        await using IAsyncEnumerator<Completion<int, int>> second = pool.ReadAllAsync().GetAsyncEnumerator();
+        await using IAsyncEnumerator<CallResult<int, int>> second = pool.ReadAllAsync().GetAsyncEnumerator();
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await second.MoveNextAsync());
         Assert.Contains("single reader", ex.Message, StringComparison.Ordinal);
     }
@@ -101,13 +101,13 @@ public sealed class ParallelizeStreamTests
         using var pool = new Parallelize<int, int>(
             [x => x, work.Run],
             new ParallelizeOptions { RetainResults = retain });
-        Task<List<Completion<int, int>>> reading = ReadAllAsync(pool.ReadAllAsync());
+        Task<List<CallResult<int, int>>> reading = ReadAllAsync(pool.ReadAllAsync());
         pool.Invoke(1);
         pool.Invoke(2);
         await Timeouts.Until(() => work.Started.Count == 1 || pool.Wait(TimeSpan.Zero), "a call is held");
 
         IReadOnlyList<int> aborted = await pool.StopAsync(TimeSpan.Zero);
-        List<Completion<int, int>> read = await reading;
+        List<CallResult<int, int>> read = await reading;
         work.Gate.Open();
 
         Assert.Equal(2, read.Count + aborted.Count);
@@ -117,7 +117,7 @@ public sealed class ParallelizeStreamTests
     public async Task ReadAllAsync_PoolDisposed_StreamEnds()
     {
         var pool = new Parallelize<int, int>(x => x, count: 2, NotRetained);
-        Task<List<Completion<int, int>>> reading = ReadAllAsync(pool.ReadAllAsync());
+        Task<List<CallResult<int, int>>> reading = ReadAllAsync(pool.ReadAllAsync());
         for (int i = 0; i < 20; i++)
         {
             pool.Invoke(i);
@@ -132,7 +132,7 @@ public sealed class ParallelizeStreamTests
     public async Task ReadAllAsync_FailedInputs_AreInFailuresNotInTheStream()
     {
         using var pool = new Parallelize<int, int>(x => x == 3 ? throw new InvalidOperationException("bad") : x, count: 2, NotRetained);
-        Task<List<Completion<int, int>>> reading = ReadAllAsync(pool.ReadAllAsync());
+        Task<List<CallResult<int, int>>> reading = ReadAllAsync(pool.ReadAllAsync());
         for (int i = 0; i < 6; i++)
         {
             pool.Invoke(i);
@@ -149,7 +149,7 @@ public sealed class ParallelizeStreamTests
     {
         using var pool = new Parallelize<int, int>(x => x, count: 1);
         using var cts = new CancellationTokenSource();
-        Task<List<Completion<int, int>>> reading = ReadAllAsync(pool.ReadAllAsync(cts.Token));
+        Task<List<CallResult<int, int>>> reading = ReadAllAsync(pool.ReadAllAsync(cts.Token));
 
         await cts.CancelAsync();
 
@@ -165,7 +165,7 @@ public sealed class ParallelizeStreamTests
             {
                 try
                 {
-                    using IEnumerator<Completion<int, string>> reader = pool!.ReadAll().GetEnumerator();
+                    using IEnumerator<CallResult<int, string>> reader = pool!.ReadAll().GetEnumerator();
                     return "no exception";
                 }
                 catch (InvalidOperationException ex)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Parallelize.Pipelines;
 using Parallelize.Tests.Support;
 
 namespace Parallelize.Tests;

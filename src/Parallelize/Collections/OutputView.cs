@@ -4,7 +4,7 @@ namespace Parallelize.Collections;
 
 /// <summary>The results of a list of completions, without copying: what <c>Results</c> returns.</summary>
 /// <remarks>Reads go straight to the underlying <see cref="AppendOnlyList{T}"/>, so the view is as live and as lock-free as it is.</remarks>
-internal sealed class OutputView<TIn, TOut>(AppendOnlyList<Completion<TIn, TOut>> completions) : IReadOnlyList<TOut>
+internal sealed class OutputView<TIn, TOut>(AppendOnlyList<CallResult<TIn, TOut>> completions) : IReadOnlyList<TOut>
 {
     /// <inheritdoc/>
     public int Count => completions.Count;
@@ -15,7 +15,7 @@ internal sealed class OutputView<TIn, TOut>(AppendOnlyList<Completion<TIn, TOut>
     /// <inheritdoc/>
     public IEnumerator<TOut> GetEnumerator()
     {
-        foreach (Completion<TIn, TOut> completion in completions)
+        foreach (CallResult<TIn, TOut> completion in completions)
         {
             yield return completion.Output;
         }

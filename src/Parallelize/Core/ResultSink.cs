@@ -61,7 +61,7 @@ internal sealed class ResultSink<TIn, TOut>
         _noMoreCalls = noMoreCalls;
         if (options.RetainResults)
         {
-            Completions = new AppendOnlyList<Completion<TIn, TOut>>();
+            Completions = new AppendOnlyList<CallResult<TIn, TOut>>();
         }
         else
         {
@@ -75,7 +75,7 @@ internal sealed class ResultSink<TIn, TOut>
     }
 
     /// <summary>Gets the retained results with their inputs, in delivery order; <see langword="null"/> when results are not retained.</summary>
-    public AppendOnlyList<Completion<TIn, TOut>>? Completions { get; }
+    public AppendOnlyList<CallResult<TIn, TOut>>? Completions { get; }
 
     /// <summary>Gets the failures, in delivery order.</summary>
     public AppendOnlyList<Failure<TIn>> Failures { get; } = new();
@@ -119,7 +119,7 @@ internal sealed class ResultSink<TIn, TOut>
             {
                 for (int i = 0; i < calls.Length; i++)
                 {
-                    Completions.AddUnpublished(new Completion<TIn, TOut>(calls[i].Input, outputs[i]));
+                    Completions.AddUnpublished(new CallResult<TIn, TOut>(calls[i].Input, outputs[i]));
                     if (calls[i].HasRecords)
                     {
                         ForgetRecords(calls[i], executor);
@@ -280,7 +280,7 @@ internal sealed class ResultSink<TIn, TOut>
 
         if (Completions is not null)
         {
-            Completions.AddUnpublished(new Completion<TIn, TOut>(entry.Input, entry.Output));
+            Completions.AddUnpublished(new CallResult<TIn, TOut>(entry.Input, entry.Output));
             _slots?.Release();
         }
         else

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
-namespace Parallelize;
+namespace Parallelize.Linq;
 
 /// <summary>
 /// Maps a sequence through a pool of executors, lazily: the source is read only as fast as the results are consumed

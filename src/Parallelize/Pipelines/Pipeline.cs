@@ -1,4 +1,4 @@
-namespace Parallelize;
+namespace Parallelize.Pipelines;
 
 /// <summary>
 /// Composes pools into a pipeline: each stage has its own executors and degree of parallelism, the output of one

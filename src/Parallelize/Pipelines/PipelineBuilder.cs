@@ -1,6 +1,6 @@
 using Parallelize.Pipelines;
 
-namespace Parallelize;
+namespace Parallelize.Pipelines;
 
 /// <summary>
 /// A pipeline under construction whose last stage produces items of type <typeparamref name="T"/>. Each method

@@ -1,4 +1,4 @@
-namespace Parallelize;
+namespace Parallelize.Pipelines;
 
 /// <summary>The outcome of running a pipeline: the final stage's value, and what became of every stage's inputs.</summary>
 /// <typeparam name="TResult">The type of the final stage's value.</typeparam>

@@ -1,4 +1,4 @@
-namespace Parallelize;
+namespace Parallelize.Pipelines;
 
 /// <summary>What became of the inputs of one stage of a pipeline; <see cref="StageReport{TIn}"/> has them, typed.</summary>
 /// <param name="Name">The stage's name: the one given, or its position and kind (for example <c>2: Then</c>).</param>

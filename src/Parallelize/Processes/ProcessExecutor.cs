@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Parallelize.Processes;
 
-namespace Parallelize;
+namespace Parallelize.Processes;
 
 /// <summary>
 /// An asynchronous executor that runs an external program once per input: one pool of N of them runs N processes at

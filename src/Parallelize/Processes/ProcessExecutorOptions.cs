@@ -1,4 +1,4 @@
-namespace Parallelize;
+namespace Parallelize.Processes;
 
 /// <summary>
 /// Options of a <see cref="ProcessExecutor"/>. Every property has a documented default; values are checked when set.

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Parallelize;
+namespace Parallelize.Processes;
 
 /// <summary>
 /// A run of a <see cref="ProcessExecutor"/> that exited with a non-zero code or reached its timeout, with its

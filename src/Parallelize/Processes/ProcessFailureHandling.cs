@@ -1,4 +1,4 @@
-namespace Parallelize;
+namespace Parallelize.Processes;
 
 /// <summary>What a <see cref="ProcessExecutor"/> does with a run that failed: a non-zero exit code or a timeout.</summary>
 public enum ProcessFailureHandling

@@ -1,4 +1,4 @@
-namespace Parallelize;
+namespace Parallelize.Processes;
 
 /// <summary>One line a <see cref="ProcessExecutor"/>'s program wrote, as <see cref="ProcessExecutorOptions.OnOutputLine"/> receives it.</summary>
 /// <param name="Request">The run's request.</param>

@@ -1,6 +1,6 @@
 using Parallelize.Processes;
 
-namespace Parallelize;
+namespace Parallelize.Processes;
 
 /// <summary>
 /// One run of a <see cref="ProcessExecutor"/>: the arguments appended to the executor's own, and optionally the text

@@ -1,6 +1,6 @@
 using Parallelize.Processes;
 
-namespace Parallelize;
+namespace Parallelize.Processes;
 
 /// <summary>What one run of a <see cref="ProcessExecutor"/> did: the command, its exit code, its output and how long it took.</summary>
 public sealed record ProcessResult

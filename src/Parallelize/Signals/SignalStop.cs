@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Parallelize.Signals;
 
-namespace Parallelize;
+namespace Parallelize.Signals;
 
 /// <summary>
 /// Stops a pool gracefully when the process is asked to end — Ctrl-C (SIGINT) or SIGTERM — in one line, and tells

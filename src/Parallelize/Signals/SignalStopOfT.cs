@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Parallelize.Signals;
 
-namespace Parallelize;
+namespace Parallelize.Signals;
 
 /// <summary>
 /// A registration that stops a pool when the process gets a signal (by default Ctrl-C or SIGTERM), hands back the

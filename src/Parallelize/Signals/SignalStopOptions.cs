@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Parallelize;
+namespace Parallelize.Signals;
 
 /// <summary>
 /// Options of <see cref="SignalStop.StopOnSignals{TIn, TOut}(Parallelize{TIn, TOut}, SignalStopOptions?)"/>: which

@@ -1,3 +1,5 @@
+using Parallelize.Linq;
+using Parallelize.Pipelines;
 using Parallelize.Tests.Support;
 
 namespace Parallelize.Tests.Issues;

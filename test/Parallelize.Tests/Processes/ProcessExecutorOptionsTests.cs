@@ -1,3 +1,5 @@
+using Parallelize.Processes;
+
 namespace Parallelize.Tests.Processes;
 
 public sealed class ProcessExecutorOptionsTests

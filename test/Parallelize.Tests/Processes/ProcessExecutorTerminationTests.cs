@@ -1,4 +1,5 @@
 using System.Globalization;
+using Parallelize.Processes;
 using Parallelize.Tests.Support;
 
 namespace Parallelize.Tests.Processes;

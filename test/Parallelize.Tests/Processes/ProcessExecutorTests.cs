@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
+using Parallelize.Processes;
 using Parallelize.Tests.Support;
 
 namespace Parallelize.Tests.Processes;

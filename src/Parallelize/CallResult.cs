@@ -5,4 +5,4 @@ namespace Parallelize;
 /// <typeparam name="TOut">The type of the results.</typeparam>
 /// <param name="Input">The input as last tried (a <see cref="RetryException"/> may have replaced the original).</param>
 /// <param name="Output">The result.</param>
-public readonly record struct Completion<TIn, TOut>(TIn Input, TOut Output);
+public readonly record struct CallResult<TIn, TOut>(TIn Input, TOut Output);
