@@ -85,7 +85,14 @@ public sealed partial class FileSource
                 foreach (CallResult<FileRange, RangeOutcome<TOutput>> call in pool.ReadAllAsync(cancellationToken).ToBlockingEnumerable(cancellationToken))
                 {
                     outstanding--;
-                    Accept(call.Output, options.Ordered);
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        // An outcome that arrives after the stop is not consumed: its range is aborted.
+                        stopped = true;
+                        break;
+                    }
+
+                    Accept(call.Output, options.Ordered, cancellationToken);
                     if (cancellationToken.IsCancellationRequested)
                     {
                         stopped = true;
@@ -127,7 +134,7 @@ public sealed partial class FileSource
             }
         }
 
-        private void Accept(RangeOutcome<TOutput> outcome, bool ordered)
+        private void Accept(RangeOutcome<TOutput> outcome, bool ordered, CancellationToken cancellationToken)
         {
             int index = outcome.Range.Index;
             if (outcome.Exception is not null)
@@ -152,7 +159,10 @@ public sealed partial class FileSource
             }
 
             _reorder.Add(index, outcome);
-            while (_nextToConsume < _ranges.Length && _reorder.Remove(_nextToConsume, out RangeOutcome<TOutput>? next))
+            // A consumer that cancels the run sees no further range, even one already waiting here.
+            while (!cancellationToken.IsCancellationRequested
+                && _nextToConsume < _ranges.Length
+                && _reorder.Remove(_nextToConsume, out RangeOutcome<TOutput>? next))
             {
                 _nextToConsume++;
                 if (next.Exception is null)
