@@ -1,36 +1,39 @@
-// Two parallel stages and a sequential reduction: several CSV files are read and split into rows in parallel, every
-// row is parsed and hashed in parallel (SHA-256 of the normalized row, --rounds times over), and a bloom filter is
-// built from the hashes one at a time on the calling thread. --single does the same in one loop, for comparison; both print the same digest
-// of the filter's bits, whatever order the rows were hashed in.
+// Seed 000: several CSV files, every row parsed and hashed in parallel (SHA-256 of the normalized row, --rounds times
+// over), and a bloom filter built from the hashes one range at a time on the calling thread. The files are split into
+// line-aligned byte ranges that the pool's executors read themselves, so the reading is parallel too, and a range's
+// hashes travel together. --single does the same in one loop (File.ReadLines); --compare runs both and prints the
+// speed-up. Both print the same digest of the filter's bits, whatever order the rows were hashed in.
 //
 //   dotnet run --project examples/BloomFilter -c Release -- generate [--files N] [--rows N] [--seed N] --dir DIR
-//   dotnet run --project examples/BloomFilter -c Release -- [--dir DIR] [--degree N] [--bits N] [--hashes N] [--rounds N] [--batch N] [--single] [--files N] [--rows N] [--seed N]
+//   dotnet run --project examples/BloomFilter -c Release -- [--dir DIR] [--degree N] [--bits N] [--hashes N] [--rounds N] [--range BYTES] [--single | --compare] [--files N] [--rows N] [--seed N]
 //
-// Without --dir, a temporary data set of --files files of --rows rows is generated first (and deleted after).
+// Without --dir, a temporary data set of --files files of --rows rows is generated first (and deleted after). A
+// malformed row fails alone and is reported with its file, line and byte offset. (--batch N is accepted and ignored.)
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
-using Parallelize.Pipelines;
-using Parallelize;
+using Parallelize.Files;
 
 const string Usage =
     "usage: BloomFilter generate [--files N] [--rows N] [--seed N] --dir DIR\n"
-    + "       BloomFilter [--dir DIR] [--degree N>0] [--bits N>0] [--hashes N>0] [--rounds N>0] [--batch N>0] [--single] [--files N] [--rows N] [--seed N]";
+    + "       BloomFilter [--dir DIR] [--degree N>0] [--bits N>0] [--hashes N>0] [--rounds N>0] [--range BYTES>0] [--single | --compare] [--files N] [--rows N] [--seed N]";
 const int KnownRows = 1000;
 
 bool generateMode = args.Length > 0 && args[0] == "generate";
 List<string> rest = [.. generateMode ? args[1..] : args];
 string? dir = ExampleOptions.TakeValue(rest, "--dir");
 bool single = !generateMode && rest.Remove("--single");
+bool compare = !generateMode && rest.Remove("--compare");
 Dictionary<string, int>? options = generateMode
     ? ExampleOptions.Parse([.. rest], new() { ["--files"] = 4, ["--rows"] = 50_000, ["--seed"] = 1 })
     : ExampleOptions.Parse([.. rest], new()
     {
-        ["--degree"] = 2,
-        ["--batch"] = 1024,
+        ["--degree"] = Environment.ProcessorCount,
+        ["--batch"] = 0,
+        ["--range"] = FileSourceOptions.DefaultRangeSize,
         ["--bits"] = 1 << 24,
         ["--hashes"] = 7,
         ["--rounds"] = 1,
@@ -40,7 +43,7 @@ Dictionary<string, int>? options = generateMode
     });
 if (options is null
     || (generateMode && dir is null)
-    || (!generateMode && (options["--degree"] < 1 || options["--bits"] < 1 || options["--hashes"] < 1 || options["--rounds"] < 1 || options["--batch"] < 1)))
+    || (!generateMode && (options["--degree"] < 1 || options["--bits"] < 1 || options["--hashes"] < 1 || options["--rounds"] < 1 || options["--range"] < 1 || (single && compare))))
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -64,64 +67,33 @@ if (dir is null)
 
 int degree = options["--degree"];
 int rounds = options["--rounds"];
-int batch = options["--batch"];
+int bits = options["--bits"];
+int hashCount = options["--hashes"];
+var sourceOptions = new FileSourceOptions { DegreeOfParallelism = degree, RangeSize = options["--range"] };
 try
 {
     string[] files = [.. Directory.GetFiles(dir, "*.csv").Order(StringComparer.Ordinal)];
-    var clock = Stopwatch.StartNew();
-    BloomFilter filter;
-    if (single)
+    if (!compare)
     {
-        filter = new BloomFilter(options["--bits"], options["--hashes"]);
-        foreach (string file in files)
-        {
-            foreach (string row in File.ReadLines(file))
-            {
-                filter.Add(Hash(Parse(row), rounds));
-            }
-        }
-    }
-    else
-    {
-        // Rows travel in batches (--batch, default 1,024): hashing one row is cheaper than handing it between threads.
-        PipelineResult<BloomFilter> result = Pipeline.From(files)
-            .ThenMany(file => File.ReadLines(file).Chunk(batch), degree)
-            .Then(rows => Array.ConvertAll(rows, row => Hash(Parse(row), rounds)), degree)
-            .Reduce(new BloomFilter(options["--bits"], options["--hashes"]), (f, hashes) =>
-            {
-                foreach (RowHash hash in hashes)
-                {
-                    f.Add(hash);
-                }
-
-                return f;
-            });
-        filter = result.Value;
-        if (!ExampleOptions.Succeeded(result.Stages))
-        {
-            return 1;
-        }
+        var clock = Stopwatch.StartNew();
+        (BloomFilter? built, TimeSpan elapsed) = single ? (RunSingle(files, bits, hashCount, rounds), clock.Elapsed) : RunRanges(files, bits, hashCount, rounds, sourceOptions);
+        return built is null ? 1 : Report(built, files, rounds, elapsed, single ? "single thread" : $"file source, degree {degree}");
     }
 
-    clock.Stop();
-    long setBits = filter.PopCount();
-    double fill = (double)setBits / filter.Bits;
-
-    // No false negatives: every row that went in must be reported as possibly present.
-    int known = 0, found = 0;
-    foreach (string row in files.Take(1).SelectMany(File.ReadLines).Take(KnownRows))
+    var singleClock = Stopwatch.StartNew();
+    BloomFilter expected = RunSingle(files, bits, hashCount, rounds);
+    TimeSpan singleTime = singleClock.Elapsed;
+    int singleExit = Report(expected, files, rounds, singleTime, "single thread");
+    (BloomFilter? parallel, TimeSpan time) = RunRanges(files, bits, hashCount, rounds, sourceOptions);
+    if (parallel is null)
     {
-        known++;
-        found += filter.MightContain(Hash(Parse(row), rounds)) ? 1 : 0;
+        return 1;
     }
 
-    string mode = single ? "single thread" : $"pipeline, degree {degree}, batch {batch}";
-    Console.WriteLine($"files {files.Length}, rows {filter.Count}, bits {filter.Bits}, hashes {filter.Hashes}, rounds {rounds}");
-    Console.WriteLine($"set bits {setBits} ({fill:P2}), estimated false-positive rate {Math.Pow(fill, filter.Hashes):G3}");
-    Console.WriteLine($"known rows found {found}/{known}");
-    Console.WriteLine($"elapsed {clock.ElapsedMilliseconds} ms, {filter.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F0} rows/s ({mode})");
-    Console.WriteLine($"digest {filter.Digest()}");
-    return found == known ? 0 : 1;
+    int exit = Report(parallel, files, rounds, time, $"file source, degree {degree}");
+    bool same = parallel.Digest() == expected.Digest();
+    Console.WriteLine($"speed-up over --single: {singleTime / time:0.00}x; filters {(same ? "identical" : "DIFFERENT")}");
+    return singleExit == 0 && exit == 0 && same ? 0 : 1;
 }
 catch (Exception ex) when (ex is FormatException or OverflowException or IOException or UnauthorizedAccessException)
 {
@@ -134,6 +106,73 @@ finally
     {
         Directory.Delete(temporaryDir, recursive: true);
     }
+}
+
+static BloomFilter RunSingle(string[] files, int bits, int hashes, int rounds)
+{
+    var filter = new BloomFilter(bits, hashes);
+    foreach (string file in files)
+    {
+        foreach (string row in File.ReadLines(file))
+        {
+            filter.Add(Hash(Parse(row), rounds));
+        }
+    }
+
+    return filter;
+}
+
+// Rows parsed and hashed on the executors, each range's hashes in a list of its own (reused); the filter built on
+// this thread. Order does not matter to a bloom filter, so ranges are consumed as they finish.
+static (BloomFilter? Filter, TimeSpan Elapsed) RunRanges(string[] files, int bits, int hashes, int rounds, FileSourceOptions options)
+{
+    var clock = Stopwatch.StartNew();
+    var filter = new BloomFilter(bits, hashes);
+    FileRunResult result = new FileSource(files, options).Run(
+        () => new List<RowHash>(),
+        (row, output) => output.Add(Hash(Parse(row.ToString()), rounds)),
+        range =>
+        {
+            foreach (RowHash hash in range.Output)
+            {
+                filter.Add(hash);
+            }
+        },
+        output => output.Clear());
+    TimeSpan elapsed = clock.Elapsed;
+    foreach (RowFailure failure in result.RowFailures.Take(10))
+    {
+        Console.Error.WriteLine($"error: {failure}");
+    }
+
+    foreach (RangeFailure failure in result.RangeFailures)
+    {
+        Console.Error.WriteLine($"error: {failure.Range.Path}: {failure.Exception.Message}");
+    }
+
+    return (result.Succeeded ? filter : null, elapsed);
+}
+
+// Prints the filter's figures and checks that known rows are found (no false negatives).
+static int Report(BloomFilter filter, string[] files, int rounds, TimeSpan elapsed, string mode)
+{
+    long setBits = filter.PopCount();
+    double fill = (double)setBits / filter.Bits;
+    int known = 0, found = 0;
+    foreach (string row in files.Take(1).SelectMany(File.ReadLines).Take(KnownRows))
+    {
+        known++;
+        found += filter.MightContain(Hash(Parse(row), rounds)) ? 1 : 0;
+    }
+
+    Console.WriteLine($"files {files.Length}, rows {filter.Count}, bits {filter.Bits}, hashes {filter.Hashes}, rounds {rounds}");
+    Console.WriteLine($"set bits {setBits} ({fill:P2}), estimated false-positive rate {Math.Pow(fill, filter.Hashes):G3}");
+    Console.WriteLine($"known rows found {found}/{known}");
+    Console.WriteLine($"elapsed {elapsed.TotalMilliseconds:0} ms, {filter.Count / Math.Max(elapsed.TotalSeconds, 1e-9):F0} rows/s ({mode})");
+
+    Console.WriteLine($"digest {filter.Digest()}");
+    Console.WriteLine($"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):0.0} MB");
+    return found == known ? 0 : 1;
 }
 
 // id,name,city,amount,quantity; throws FormatException on a malformed row.
