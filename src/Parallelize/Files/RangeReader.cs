@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 
@@ -49,6 +50,9 @@ internal sealed class RangeReader<TOutput>(FileSource source, RowAction<TOutput>
         }
     }
 
+    // PERF: one call runs a whole range (a loop over ~30,000 lines), called only a few hundred times per run: tiered
+    // compilation would run it unoptimized, then on-stack-replaced, for a good part of a short run.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Process(FileRange range, TOutput output, ref List<PendingRowFailure>? failures, CancellationToken cancellationToken)
     {
         long fileLength = source.FileLength(range.FileIndex);
