@@ -130,7 +130,14 @@ static (BloomFilter? Filter, TimeSpan Elapsed) RunRanges(string[] files, int bit
     var filter = new BloomFilter(bits, hashes);
     FileRunResult result = new FileSource(files, options).Run(
         () => new List<RowHash>(),
-        (row, output) => output.Add(Hash(Parse(row.ToString()), rounds)),
+        (row, output) =>
+        {
+            // Rows in the plain form are normalized straight from their bytes; any other row goes through a string.
+            Span<byte> normalized = stackalloc byte[512];
+            output.Add(Utf8Rows.TryNormalize(row.Bytes, normalized, out int length)
+                ? HashNormalized(normalized[..length], rounds)
+                : Hash(Parse(row.ToString()), rounds));
+        },
         range =>
         {
             foreach (RowHash hash in range.Output)
@@ -199,9 +206,15 @@ static RowHash Hash(Row row, int rounds)
     string normalized = string.Create(
         CultureInfo.InvariantCulture,
         $"{row.Id}|{row.Name.ToUpperInvariant()}|{row.City.ToUpperInvariant()}|{row.Amount:0.00}|{row.Quantity}");
+    return HashNormalized(Encoding.UTF8.GetBytes(normalized), rounds);
+}
+
+// The hashing of a normalized row (UTF-8).
+static RowHash HashNormalized(ReadOnlySpan<byte> normalized, int rounds)
+{
     Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
     Span<byte> previous = stackalloc byte[SHA256.HashSizeInBytes];
-    SHA256.HashData(Encoding.UTF8.GetBytes(normalized), digest);
+    SHA256.HashData(normalized, digest);
     for (int round = 1; round < rounds; round++)
     {
         digest.CopyTo(previous);

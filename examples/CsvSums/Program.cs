@@ -14,6 +14,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Parallelize.Files;
 
@@ -132,7 +133,7 @@ static (bool Ok, TimeSpan Elapsed, long Rows) RunRanges(string input, string out
     {
         result = new FileSource(input, options).Run(
             () => new ArrayBufferWriter<byte>(256 * 1024),
-            static (row, sums) => Utf8Sums.Append(sums, Utf8Sums.Sum(row.Bytes)),
+            SumRow,
             range => stream.Write(range.Output.WrittenSpan),
             static sums => sums.ResetWrittenCount());
     }
@@ -155,6 +156,10 @@ static (bool Ok, TimeSpan Elapsed, long Rows) RunRanges(string input, string out
 
     return (result.Succeeded, elapsed, result.Rows);
 }
+
+// The row action: parse, sum, format. PERF: optimized from its first call (no tiering's delay on a short run).
+[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+static void SumRow(FileRow row, ArrayBufferWriter<byte> sums) => Utf8Sums.Append(sums, Utf8Sums.Sum(row.Bytes));
 
 static string Digest(string path)
 {
