@@ -13,6 +13,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using Parallelize.Files;
@@ -129,23 +130,22 @@ static (BloomFilter? Filter, TimeSpan Elapsed) RunRanges(string[] files, int bit
     var clock = Stopwatch.StartNew();
     var filter = new BloomFilter(bits, hashes);
     FileRunResult result = new FileSource(files, options).Run(
-        () => new List<RowHash>(),
-        (row, output) =>
+        () => new List<int>(),
+        (row, positions) =>
         {
             // Rows in the plain form are normalized straight from their bytes; any other row goes through a string.
             Span<byte> normalized = stackalloc byte[512];
-            output.Add(Utf8Rows.TryNormalize(row.Bytes, normalized, out int length)
+            RowHash hash = Utf8Rows.TryNormalize(row.Bytes, normalized, out int length)
                 ? HashNormalized(normalized[..length], rounds)
-                : Hash(Parse(row.ToString()), rounds));
+                : Hash(Parse(row.ToString()), rounds);
+
+            // The bit positions too are computed here, in parallel: the reduction only sets bits.
+            Span<int> rowPositions = stackalloc int[filter.Hashes];
+            filter.Positions(hash, rowPositions);
+            positions.AddRange(rowPositions);
         },
-        range =>
-        {
-            foreach (RowHash hash in range.Output)
-            {
-                filter.Add(hash);
-            }
-        },
-        output => output.Clear());
+        range => filter.AddPositions(CollectionsMarshal.AsSpan(range.Output)),
+        positions => positions.Clear());
     TimeSpan elapsed = clock.Elapsed;
     foreach (RowFailure failure in result.RowFailures.Take(10))
     {
@@ -276,6 +276,26 @@ internal sealed class BloomFilter
 
     /// <summary>Gets how many items were added.</summary>
     public long Count { get; private set; }
+
+    /// <summary>Writes the item's k bit positions; reads only the filter's size, so any thread may call it.</summary>
+    public void Positions(RowHash hash, Span<int> positions)
+    {
+        for (int i = 0; i < Hashes; i++)
+        {
+            positions[i] = Position(hash, i);
+        }
+    }
+
+    /// <summary>Adds items given by their positions (<see cref="Hashes"/> per item), as <see cref="Positions"/> wrote them.</summary>
+    public void AddPositions(ReadOnlySpan<int> positions)
+    {
+        foreach (int position in positions)
+        {
+            _bits[position >> 3] |= (byte)(1 << (position & 7));
+        }
+
+        Count += positions.Length / Hashes;
+    }
 
     public BloomFilter Add(RowHash hash)
     {
