@@ -79,6 +79,7 @@ public sealed partial class FileSource
             int outstanding = 0;
             bool stopped = false;
             bool finished = false;
+            bool completed = false;
             try
             {
                 TopUp();
@@ -127,9 +128,10 @@ public sealed partial class FileSource
                     outstanding++;
                 }
 
-                if (submitted == _ranges.Length)
+                if (submitted == _ranges.Length && !completed)
                 {
-                    pool.Complete();
+                    pool.Complete();   // the stream ends once the calls made have ended
+                    completed = true;
                 }
             }
         }
