@@ -119,7 +119,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
         _scheduler = new RetryScheduler<TIn>(Options.TimeProvider, _queue, call => AbortLate(new ReadOnlySpan<QueuedCall<TIn>>(in call), mayHaveRun: false));
         _outages = new OutageDetector(Options.Outages, Options.TimeProvider, new OutageHost(this));
         _settlement = new Settlement<TIn, TOut>(this, _queue, _sink, Histories, _scheduler, _outages);
-        _results = _sink.Completions is { } completions ? new Collections.OutputView<TIn, TOut>(completions) : [];
+        _results = _sink.CallResults is { } completions ? new Collections.OutputView<TIn, TOut>(completions) : [];
         _watchSeen = new (long, int, int)[sources.Count];
         _runners = new SlotRunner<TIn, TOut>[sources.Count];
         for (int i = 0; i < sources.Count; i++)

@@ -4,6 +4,7 @@
 //   dotnet run --project test/Parallelize.Benchmarks -c Release -- --quick --tiny     (smoke run: checks every result)
 //   dotnet run --project test/Parallelize.Benchmarks -c Release -- --filter '*'       (BenchmarkDotNet, every case)
 //   dotnet run --project test/Parallelize.Benchmarks -c Release -- --isolation        (process isolation's costs)
+//   dotnet run --project test/Parallelize.Benchmarks -c Release -- --context          (what context flow costs)
 using BenchmarkDotNet.Running;
 using Parallelize.Benchmarks;
 using Parallelize.Isolation;
@@ -13,6 +14,11 @@ IsolatedWorker.RunIfWorker(args);
 if (args.Contains("--isolation"))
 {
     return IsolationBenchmark.Run(args);
+}
+
+if (args.Contains("--context"))
+{
+    return ContextFlowBenchmark.Run(args);
 }
 
 if (QuickOptions.IsQuick(args))
