@@ -117,7 +117,7 @@ internal static class Bench
             long[] ids = [.. Enumerable.Range(0, size).Select(i => next + i)];
             SleepRequest[] inputs = [.. ids.Select(static id => new SleepRequest((int)id, 0))];
             BatchReply<SleepResult> reply = await grain.ExecuteAsync(new CallBatch<SleepRequest>(next, ids, inputs));
-            done += reply.Outcomes.Count(static o => o.Status == CallStatus.Completed);
+            done += reply.Outcomes.Count(static o => o.Status == CallStatus.Succeeded);
         }
 
         double rate = done / clock.Elapsed.TotalSeconds;

@@ -82,7 +82,7 @@ internal static class JobClient
         }
 
         Console.WriteLine($"dispatched {stats.Dispatched} calls in {stats.Batches} grain messages in {clock.Elapsed.TotalSeconds:0.0} s; per silo: "
-            + string.Join(", ", stats.Nodes.Select(static n => $"{n.SiloName ?? n.Node} {n.Completed} results{(n.IsActive ? "" : " (dead)")}")));
+            + string.Join(", ", stats.Nodes.Select(static n => $"{n.SiloName ?? n.Node} {n.Succeeded} results{(n.IsActive ? "" : " (dead)")}")));
         Console.WriteLine($"executors at the end: {placedAtEnd}");
         bool ok = lost == 0 && duplicated == 0 && (killAfter == 0 || killed is not null || stop.Signal is not null);
         return stop.Signal is not null ? stop.ExitCode : ok ? 0 : 1;
@@ -137,7 +137,7 @@ internal static class JobClient
             {
                 await Task.Delay(1000, cancellationToken);
                 ParallelizeProgress progress = pool.GetProgress();
-                Console.WriteLine($"  {progress.Completed}/{calls} results, {progress.Running} running, {progress.Retried} retried; executors {PerSilo(executors)}");
+                Console.WriteLine($"  {progress.Succeeded}/{calls} results, {progress.Running} running, {progress.Retried} retried; executors {PerSilo(executors)}");
             }
         }
         catch (OperationCanceledException)

@@ -117,6 +117,6 @@ namespace HostedWorker
     internal sealed class ProgressPrinter : IProgress<ParallelizeProgress>
     {
         public void Report(ParallelizeProgress value) => Console.WriteLine(
-            $"progress: accepted {value.Accepted}, results {value.Completed}, failures {value.Failed}, queued {value.Queued}, restarts {value.Restarted}, {value.Throughput:0}/s");
+            $"progress: accepted {value.Accepted}, results {value.Succeeded}, failures {value.Failed}, queued {value.Queued}, restarts {value.Restarted}, {value.Throughput:0}/s");
     }
 }

@@ -64,7 +64,7 @@ internal sealed class ConsoleProgress : IProgress<ParallelizeProgress>, IDisposa
         }
 
         ProgressTask task = _task.Task.Result;
-        long ended = value.Completed + value.Failed + value.Aborted;
+        long ended = value.Succeeded + value.Failed + value.Aborted;
         task.MaxValue = Math.Max(1, Math.Max(_total, value.Accepted));
         task.Value = ended;
         string left = value.EstimatedTimeLeft is { } time ? time.ToString(@"m\:ss", CultureInfo.InvariantCulture) : "?";

@@ -327,7 +327,7 @@ public sealed class ClusterExecutors<TIn, TOut> : IReadOnlyList<Executor<TIn, TO
     {
         _meter.CreateObservableCounter(ClusterMetrics.Dispatched, () => PerNode(static n => n.Dispatched), "{call}", "Calls sent to a silo.");
         _meter.CreateObservableCounter(ClusterMetrics.Batches, () => PerNode(static n => n.Batches), "{message}", "Grain messages that carried calls to a silo.");
-        _meter.CreateObservableCounter(ClusterMetrics.Completed, () => PerNode(static n => n.Completed), "{call}", "Calls a silo returned a result for.");
+        _meter.CreateObservableCounter(ClusterMetrics.Succeeded, () => PerNode(static n => n.Succeeded), "{call}", "Calls a silo returned a result for.");
         _meter.CreateObservableCounter(ClusterMetrics.Failed, () => PerNode(static n => n.Failed), "{call}", "Calls whose executor threw on a silo.");
         _meter.CreateObservableCounter(ClusterMetrics.Lost, () => PerNode(static n => n.Lost), "{call}", "Calls in flight on a silo when it was lost (queued again without using an attempt).");
         _meter.CreateObservableCounter(ClusterMetrics.LateReplies, () => PerNode(static n => n.LateReplies), "{reply}", "Replies dropped because their call was already lost or cancelled.");

@@ -17,7 +17,7 @@ public static class ClusterMetrics
     public const string Batches = "parallelize.cluster.batches";
 
     /// <summary>Calls a silo returned a result for (counter).</summary>
-    public const string Completed = "parallelize.cluster.completed";
+    public const string Succeeded = "parallelize.cluster.succeeded";
 
     /// <summary>Calls whose executor threw on a silo (counter).</summary>
     public const string Failed = "parallelize.cluster.failed";

@@ -6,14 +6,14 @@ namespace Parallelize.Orleans;
 /// </summary>
 /// <remarks>
 /// The pool itself accounts for every input exactly once (<c>Results</c>, <c>Failures</c>, <c>Aborted</c>); these counts
-/// say what happened on the way. A call sent ends here in one of <see cref="Completed"/>, <see cref="Failed"/>,
+/// say what happened on the way. A call sent ends here in one of <see cref="Succeeded"/>, <see cref="Failed"/>,
 /// <see cref="Lost"/> or <see cref="CancelledByStop"/> (or is still in flight); a reply for a call already lost or
 /// cancelled is counted in <see cref="LateReplies"/> too, and dropped by the pool
 /// (<see cref="ParallelizeProgress.LateOutcomes"/>).
 /// </remarks>
 /// <param name="Dispatched">Calls sent to executors (every attempt of every input; a call sent again after a lost message counts once).</param>
 /// <param name="Batches">Grain messages that carried calls: <see cref="Dispatched"/> divided by this is the mean batch.</param>
-/// <param name="Completed">Calls that returned a result the pool took.</param>
+/// <param name="Succeeded">Calls that returned a result the pool took.</param>
 /// <param name="Failed">Calls whose executor threw (or whose reply could not be read), reported to the pool as a failed attempt.</param>
 /// <param name="Lost">Calls in flight on an executor when it was lost with its silo; the pool queued each again without using an attempt.</param>
 /// <param name="Redispatched">Lost calls sent again to an executor.</param>
@@ -25,7 +25,7 @@ namespace Parallelize.Orleans;
 public sealed record ClusterStatistics(
     long Dispatched,
     long Batches,
-    long Completed,
+    long Succeeded,
     long Failed,
     long Lost,
     long Redispatched,

@@ -7,7 +7,7 @@ namespace Parallelize.Orleans;
 /// <param name="Executors">Executors placed on it now.</param>
 /// <param name="Dispatched">Calls sent to it.</param>
 /// <param name="Batches">Grain messages that carried them.</param>
-/// <param name="Completed">Calls it returned a result for.</param>
+/// <param name="Succeeded">Calls it returned a result for.</param>
 /// <param name="Failed">Calls whose executor threw there.</param>
 /// <param name="Lost">Calls in flight on it when it was lost (the pool queued each again).</param>
 /// <param name="LateReplies">Replies it sent for calls already lost or cancelled, dropped.</param>
@@ -18,7 +18,7 @@ public sealed record NodeStatistics(
     int Executors,
     long Dispatched,
     long Batches,
-    long Completed,
+    long Succeeded,
     long Failed,
     long Lost,
     long LateReplies);

@@ -142,7 +142,7 @@ public sealed partial class Parallelize<TIn, TOut>
 
     private async IAsyncEnumerable<CallResult<TIn, TOut>> ReadRetainedAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        Collections.AppendOnlyList<CallResult<TIn, TOut>> completions = _sink.Completions!;
+        Collections.AppendOnlyList<CallResult<TIn, TOut>> completions = _sink.CallResults!;
         int next = 0;
         while (true)
         {

@@ -38,7 +38,7 @@ public sealed partial class Parallelize<TIn, TOut>
             Accepted: _queue.Accepted,
             Queued: _queue.Count + _queue.RetriesQueued + waiting,
             Running: Math.Max(0, _queue.InFlight - waiting),
-            Completed: Math.Max(0, delivered - failed),
+            Succeeded: Math.Max(0, delivered - failed),
             Failed: failed,
             Retried: Interlocked.Read(ref _retries),
             Restarted: Interlocked.Read(ref _restarts),

@@ -30,6 +30,7 @@ namespace Parallelize;
 /// </code>
 /// </example>
 /// </remarks>
+[DebuggerDisplay("{DebuggerDisplay,nq}")]
 public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposable
 {
     // Threads and locks, in one place (LOCK LEVELS: a lock may be taken while holding only locks above it):
@@ -118,7 +119,7 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
         _scheduler = new RetryScheduler<TIn>(Options.TimeProvider, _queue, call => AbortLate(new ReadOnlySpan<QueuedCall<TIn>>(in call), mayHaveRun: false));
         _outages = new OutageDetector(Options.Outages, Options.TimeProvider, new OutageHost(this));
         _settlement = new Settlement<TIn, TOut>(this, _queue, _sink, Histories, _scheduler, _outages);
-        _results = _sink.Completions is { } completions ? new Collections.OutputView<TIn, TOut>(completions) : [];
+        _results = _sink.CallResults is { } completions ? new Collections.OutputView<TIn, TOut>(completions) : [];
         _watchSeen = new (long, int, int)[sources.Count];
         _runners = new SlotRunner<TIn, TOut>[sources.Count];
         for (int i = 0; i < sources.Count; i++)
@@ -309,6 +310,30 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
 
             return SnapshotExecutors();
         }
+    }
+
+    /// <summary>
+    /// Gets the live executor instances of type <typeparamref name="TExecutor"/>, waiting like <see cref="Executors"/>
+    /// for the deferred ones: the typed form of <see cref="Executors"/> for a pool whose executors are objects of a type
+    /// the caller knows.
+    /// </summary>
+    /// <typeparam name="TExecutor">The type of the executors (an interface or a base type gives all that implement it).</typeparam>
+    /// <returns>The live executors of that type, in executor order; executors of other types are left out.</returns>
+    /// <exception cref="ParallelizeException">Every executor has been retired.</exception>
+    public IReadOnlyList<TExecutor> GetExecutors<TExecutor>()
+        where TExecutor : class
+    {
+        IReadOnlyList<object> all = Executors;
+        var typed = new List<TExecutor>(all.Count);
+        foreach (object executor in all)
+        {
+            if (executor is TExecutor match)
+            {
+                typed.Add(match);
+            }
+        }
+
+        return typed;
     }
 
     /// <summary>Converts the pool to an <see cref="Action{T}"/> that queues one call per input.</summary>
@@ -677,6 +702,15 @@ public sealed partial class Parallelize<TIn, TOut> : IDisposable, IAsyncDisposab
         }
 
         return SnapshotExecutors();
+    }
+
+    private string DebuggerDisplay
+    {
+        get
+        {
+            ParallelizeProgress progress = _telemetry.Snapshot();
+            return $"Queued = {progress.Queued}, Running = {progress.Running}, Results = {Results.Count}, Failures = {Failures.Count}";
+        }
     }
 
     private const string StoppedMessage = "The pool has been stopped and accepts no more calls.";

@@ -4,6 +4,7 @@
 //   dotnet run --project test/Parallelize.Benchmarks -c Release -- --quick --tiny     (smoke run: checks every result)
 //   dotnet run --project test/Parallelize.Benchmarks -c Release -- --filter '*'       (BenchmarkDotNet, every case)
 //   dotnet run --project test/Parallelize.Benchmarks -c Release -- --isolation        (process isolation's costs)
+//   dotnet run --project test/Parallelize.Benchmarks -c Release -- --context          (what context flow costs)
 //   dotnet run --project test/Parallelize.Benchmarks -c Release -- --etl [--repeats N] [--markdown FILE]   (issue 13's ETL comparison)
 using BenchmarkDotNet.Running;
 using Parallelize.Benchmarks;
@@ -14,6 +15,11 @@ IsolatedWorker.RunIfWorker(args);
 if (args.Contains("--isolation"))
 {
     return IsolationBenchmark.Run(args);
+}
+
+if (args.Contains("--context"))
+{
+    return ContextFlowBenchmark.Run(args);
 }
 
 if (args.Contains("--etl") || args.Contains("--etl-child"))

@@ -31,15 +31,15 @@ public sealed class ClusterExecutorsTests
         Assert.All(executors.Placements.GroupBy(static p => p.Node), g => Assert.Equal(2, g.Count()));
         Assert.Equal(silos.Order(), pool.Results.Select(static r => r.Silo).Distinct().Order());
         ClusterStatistics stats = executors.GetStatistics();
-        Assert.Equal((300, 300, 0, 0), (stats.Dispatched, stats.Completed, stats.Lost, stats.LateReplies));
+        Assert.Equal((300, 300, 0, 0), (stats.Dispatched, stats.Succeeded, stats.Lost, stats.LateReplies));
         Assert.InRange(stats.Batches, 1, 300);
-        Assert.Equal(300, stats.Nodes.Sum(static n => n.Completed));
+        Assert.Equal(300, stats.Nodes.Sum(static n => n.Succeeded));
         Assert.All(stats.Nodes, n => Assert.Equal(2, n.Executors));
 
         // Where each executor runs is in the log, and the meter counts per silo.
         Assert.Equal(6, logger.Named("ExecutorPlaced").Count());
         Assert.All(silos, silo => Assert.Equal(2, logger.Named("ExecutorPlaced").Count(m => m.Contains(silo, StringComparison.Ordinal))));
-        Dictionary<string, long> completedPerSilo = MeterReadings.Read(ClusterMetrics.Completed, "spread");
+        Dictionary<string, long> completedPerSilo = MeterReadings.Read(ClusterMetrics.Succeeded, "spread");
         Assert.Equal(silos.Order(), completedPerSilo.Keys.Order());
         Assert.Equal(300, completedPerSilo.Values.Sum());
     }
@@ -85,7 +85,7 @@ public sealed class ClusterExecutorsTests
         Assert.Equal(onVictim.Length, stats.Nodes.Single(n => n.Node == victim.Address()).Lost);
         Assert.False(stats.Nodes.Single(n => n.Node == victim.Address()).IsActive);
         Assert.Equal(stats.Lost, stats.Redispatched);
-        Assert.Equal(Calls, stats.Completed);
+        Assert.Equal(Calls, stats.Succeeded);
         Assert.Equal(Calls + stats.Lost, stats.Dispatched);
         Assert.Equal(0, pool.GetProgress().Failed);
 
@@ -142,7 +142,7 @@ public sealed class ClusterExecutorsTests
         Assert.Contains(pool.Results, r => r.Silo == added.Address());
         ClusterStatistics stats = executors.GetStatistics();
         Assert.Equal(0, stats.Lost);
-        Assert.True(stats.Nodes.Single(n => n.Node == added.Address()).Completed >= 2);
+        Assert.True(stats.Nodes.Single(n => n.Node == added.Address()).Succeeded >= 2);
 
         // A move is not a restart: no executor was blamed.
         Assert.Equal(0, pool.Restarts);
@@ -205,7 +205,7 @@ public sealed class ClusterExecutorsTests
         Assert.Equal(2, stopped.NeverStarted.Count);
         Assert.Empty(pool.Results);
         ClusterStatistics stats = executors.GetStatistics();
-        Assert.Equal((3, 0, 3), (stats.CancelledByStop, stats.Completed, stats.LateReplies));
+        Assert.Equal((3, 0, 3), (stats.CancelledByStop, stats.Succeeded, stats.LateReplies));
 
         // The pool dropped them too, and counted them.
         Assert.Equal(3, pool.GetProgress().LateOutcomes);
@@ -362,7 +362,7 @@ public sealed class ClusterExecutorsTests
 
         Assert.Equal(Enumerable.Range(0, Calls), pool.Results.Select(static r => r.Input).Order());
         ClusterStatistics stats = executors.GetStatistics();
-        Assert.Equal(((long)Calls, (long)Calls), (stats.Dispatched, stats.Completed));
+        Assert.Equal(((long)Calls, (long)Calls), (stats.Dispatched, stats.Succeeded));
         Assert.InRange(stats.Batches, (Calls + MaxBatch - 1) / MaxBatch, Calls);
         Assert.True(stats.Batches * 4 <= Calls, $"{stats.Batches} messages for {Calls} tiny calls: leases are sized on the calls' run time on the silo, so most messages carry many calls");
         Assert.Equal(stats.Batches, stats.Nodes.Sum(static n => n.Batches));
@@ -384,7 +384,7 @@ public sealed class ClusterExecutorsTests
         await pool.WaitAsync();
 
         ClusterStatistics stats = executors.GetStatistics();
-        Assert.Equal((2_000L, 2_000L, 2_000L), (stats.Dispatched, stats.Batches, stats.Completed));
+        Assert.Equal((2_000L, 2_000L, 2_000L), (stats.Dispatched, stats.Batches, stats.Succeeded));
         Assert.Equal(2_000, pool.Results.Count);
     }
 }

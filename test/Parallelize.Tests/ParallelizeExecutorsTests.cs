@@ -198,6 +198,55 @@ public sealed class ParallelizeExecutorsTests
         Assert.Equal(1, shared.DisposeCount);
     }
 
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task GetExecutors_MixedExecutors_GivesTheOnesOfTheTypeAskedTypedAndInOrder()
+    {
+        Func<int, string> plain = static i => $"{i}";
+        using var pool = new Parallelize<int, string>(
+        [
+            Executor.Create<int, string>(new Named("a")),
+            Executor.Create(plain),
+            Deferred.Create(() => new Named("b")),
+        ]);
+
+        await pool.GetExecutorsAsync().WaitAsync(Timeouts.Hang);
+        IReadOnlyList<Named> named = pool.GetExecutors<Named>();
+
+        Assert.Equal(["a", "b"], named.Select(static e => e.Name));
+        Assert.Equal(3, pool.Executors.Count);
+        Assert.Equal(named, pool.GetExecutors<IExecutor<int, string>>().OfType<Named>());
+        Assert.Empty(pool.GetExecutors<IAsyncExecutor<int, string>>());
+    }
+
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task DebuggerDisplay_ShowsQueuedRunningResultsAndFailures()
+    {
+        var gate = new Gate();
+        var started = new Arrivals();
+        using var pool = new Parallelize<int, int>(
+            i =>
+            {
+                started.Arrive();
+                gate.Pass();
+                return i == 3 ? throw new FormatException("bad") : i;
+            },
+            count: 1,
+            new ParallelizeOptions { MaxAttempts = 1 });
+        var attribute = (System.Diagnostics.DebuggerDisplayAttribute)Attribute.GetCustomAttribute(pool.GetType(), typeof(System.Diagnostics.DebuggerDisplayAttribute))!;
+        Assert.Equal("{DebuggerDisplay,nq}", attribute.Value);
+        System.Reflection.PropertyInfo display = pool.GetType().GetProperty("DebuggerDisplay", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+
+        pool.Invoke(1);
+        await started.WaitForAsync(1);
+        pool.Invoke(2);
+        Assert.Equal("Queued = 1, Running = 1, Results = 0, Failures = 0", display.GetValue(pool));
+
+        pool.Invoke(3);
+        gate.Open();
+        await pool.WaitAsync().WaitAsync(Timeouts.Hang);
+        Assert.Equal("Queued = 0, Running = 0, Results = 2, Failures = 1", display.GetValue(pool));
+    }
+
     private sealed class Named(string name) : IExecutor<int, string>, IDisposable
     {
         private int _disposed;

@@ -21,7 +21,7 @@ public sealed class PipelineTests
         Assert.Equal(2000, result.Value);
         Assert.False(result.Stopped);
         Assert.Equal(["1: Then", "2: Then", "3: final"], result.Stages.Select(s => s.Name));
-        Assert.All(result.Stages, s => Assert.Equal(2000, s.Completed));
+        Assert.All(result.Stages, s => Assert.Equal(2000, s.Succeeded));
         Assert.All(result.Stages, s => Assert.Equal(0, s.AbortedCount));
     }
 
@@ -50,8 +50,8 @@ public sealed class PipelineTests
 
         Assert.Equal(Enumerable.Range(0, 6000).Sum(x => (long)x * x), result.Value);
         Assert.Equal([callerThread], threads);
-        Assert.Equal(6, result.Stages[0].Completed);
-        Assert.Equal(6000, result.Stages[2].Completed);
+        Assert.Equal(6, result.Stages[0].Succeeded);
+        Assert.Equal(6000, result.Stages[2].Succeeded);
     }
 
     [Fact(Timeout = Timeouts.Test)]
@@ -119,12 +119,12 @@ public sealed class PipelineTests
         StageReport heldStage = result.Stages[1];
         StageReport final = result.Stages[2];
         Assert.True(heldStage.AbortedCount >= 2, "the held calls were aborted");
-        Assert.Equal(consumed, final.Completed);
+        Assert.Equal(consumed, final.Succeeded);
 
         // Conservation, stage by stage: what a stage passed on, the next one completed or aborted.
-        Assert.Equal(copy.Completed, heldStage.Completed + heldStage.AbortedCount);
-        Assert.Equal(heldStage.Completed, final.Completed + final.AbortedCount);
-        Assert.True(copy.Completed + copy.AbortedCount < 100_000, "the source was read lazily, not up front");
+        Assert.Equal(copy.Succeeded, heldStage.Succeeded + heldStage.AbortedCount);
+        Assert.Equal(heldStage.Succeeded, final.Succeeded + final.AbortedCount);
+        Assert.True(copy.Succeeded + copy.AbortedCount < 100_000, "the source was read lazily, not up front");
     }
 
     [Fact(Timeout = Timeouts.Test)]

@@ -25,7 +25,7 @@ internal sealed class ParallelizeHealthCheck<TIn, TOut> : IHealthCheck
             ["accepted"] = progress.Accepted,
             ["queued"] = progress.Queued,
             ["running"] = progress.Running,
-            ["completed"] = progress.Completed,
+            ["succeeded"] = progress.Succeeded,
             ["failed"] = progress.Failed,
             ["restarted"] = progress.Restarted,
             ["aborted"] = progress.Aborted,

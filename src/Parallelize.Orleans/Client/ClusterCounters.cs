@@ -67,10 +67,10 @@ internal sealed class ClusterCounters
         }
     }
 
-    public void Completed(NodeCounters node)
+    public void Succeeded(NodeCounters node)
     {
         Interlocked.Increment(ref _completed);
-        Interlocked.Increment(ref node.Completed);
+        Interlocked.Increment(ref node.Succeeded);
     }
 
     public void Failed(NodeCounters node)
@@ -149,7 +149,7 @@ internal sealed class ClusterCounters
                 executors,
                 Interlocked.Read(ref node.Dispatched),
                 Interlocked.Read(ref node.Batches),
-                Interlocked.Read(ref node.Completed),
+                Interlocked.Read(ref node.Succeeded),
                 Interlocked.Read(ref node.Failed),
                 Interlocked.Read(ref node.Lost),
                 Interlocked.Read(ref node.LateReplies)));

@@ -334,13 +334,13 @@ internal sealed class GrainSlot<TIn, TOut> : IExecutorSlot<TIn, TOut>
         for (int k = 0; k < outcomes.Length && k < batch.CallIds.Length; k++)
         {
             CallOutcome<TOut> outcome = outcomes[k];
-            if (outcome.Status is not (CallStatus.Completed or CallStatus.Failed) || outcome.CallId != batch.CallIds[k] || !batch.TryTake(k, out int givenUpAs))
+            if (outcome.Status is not (CallStatus.Succeeded or CallStatus.Failed) || outcome.CallId != batch.CallIds[k] || !batch.TryTake(k, out int givenUpAs))
             {
                 continue;
             }
 
             int index = batch.Indexes[k];
-            bool accepted = outcome.Status == CallStatus.Completed
+            bool accepted = outcome.Status == CallStatus.Succeeded
                 ? lease.TryComplete(index, outcome.Result!)
                 : TryFail(lease, index, outcome.Failure!, node.Node);
             if (!accepted)
@@ -359,9 +359,9 @@ internal sealed class GrainSlot<TIn, TOut> : IExecutorSlot<TIn, TOut>
                 _owner.Counters.CancelledByStop(-1);
             }
 
-            if (outcome.Status == CallStatus.Completed)
+            if (outcome.Status == CallStatus.Succeeded)
             {
-                _owner.Counters.Completed(node);
+                _owner.Counters.Succeeded(node);
             }
             else
             {

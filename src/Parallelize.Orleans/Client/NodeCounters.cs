@@ -5,7 +5,7 @@ internal sealed class NodeCounters(string node)
 {
     public long Dispatched;
     public long Batches;
-    public long Completed;
+    public long Succeeded;
     public long Failed;
     public long Lost;
     public long LateReplies;

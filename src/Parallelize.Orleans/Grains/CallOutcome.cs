@@ -4,7 +4,7 @@ namespace Parallelize.Orleans.Grains;
 /// <typeparam name="TOut">The type of the results.</typeparam>
 /// <param name="CallId">The call id from the batch.</param>
 /// <param name="Status">How it ended.</param>
-/// <param name="Result">The result when <paramref name="Status"/> is <see cref="CallStatus.Completed"/>.</param>
+/// <param name="Result">The result when <paramref name="Status"/> is <see cref="CallStatus.Succeeded"/>.</param>
 /// <param name="Failure">What was thrown when <paramref name="Status"/> is <see cref="CallStatus.Failed"/>.</param>
 [GenerateSerializer]
 [Immutable]

@@ -5,7 +5,7 @@ namespace Parallelize.Orleans.Grains;
 internal enum CallStatus
 {
     /// <summary>The executor returned a result.</summary>
-    Completed,
+    Succeeded,
 
     /// <summary>The executor threw; <see cref="CallOutcome{TOut}.Failure"/> says what.</summary>
     Failed,

@@ -76,7 +76,7 @@ internal abstract class HostedExecutor<TIn, TOut> : IAsyncDisposable
                 {
                     // On the grain's context (grain code must stay there): the executor may call other grains.
                     TOut result = await executor.ExecuteAsync(batch.Inputs[i], cancellationToken).ConfigureAwait(true);
-                    outcomes[i] = new CallOutcome<TOut>(callId, CallStatus.Completed, result, null);
+                    outcomes[i] = new CallOutcome<TOut>(callId, CallStatus.Succeeded, result, null);
                 }
 #pragma warning disable CA1031 // Whatever the user's code throws is that call's outcome.
                 catch (Exception ex)
@@ -113,7 +113,7 @@ internal abstract class HostedExecutor<TIn, TOut> : IAsyncDisposable
 
                     try
                     {
-                        outcomes[i] = new CallOutcome<TOut>(callId, CallStatus.Completed, executor.Execute(batch.Inputs[i], cancellationToken), null);
+                        outcomes[i] = new CallOutcome<TOut>(callId, CallStatus.Succeeded, executor.Execute(batch.Inputs[i], cancellationToken), null);
                     }
 #pragma warning disable CA1031 // Whatever the user's code throws is that call's outcome.
                     catch (Exception ex)

@@ -61,7 +61,7 @@ internal sealed class ResultSink<TIn, TOut>
         _noMoreCalls = noMoreCalls;
         if (options.RetainResults)
         {
-            Completions = new AppendOnlyList<CallResult<TIn, TOut>>();
+            CallResults = new AppendOnlyList<CallResult<TIn, TOut>>();
         }
         else
         {
@@ -75,7 +75,7 @@ internal sealed class ResultSink<TIn, TOut>
     }
 
     /// <summary>Gets the retained results with their inputs, in delivery order; <see langword="null"/> when results are not retained.</summary>
-    public AppendOnlyList<CallResult<TIn, TOut>>? Completions { get; }
+    public AppendOnlyList<CallResult<TIn, TOut>>? CallResults { get; }
 
     /// <summary>Gets the failures, in delivery order.</summary>
     public AppendOnlyList<Failure<TIn>> Failures { get; } = new();
@@ -115,18 +115,18 @@ internal sealed class ResultSink<TIn, TOut>
 
         lock (_lock)
         {
-            if (_reorder is null && Completions is not null)
+            if (_reorder is null && CallResults is not null)
             {
                 for (int i = 0; i < calls.Length; i++)
                 {
-                    Completions.AddUnpublished(new CallResult<TIn, TOut>(calls[i].Input, outputs[i]));
+                    CallResults.AddUnpublished(new CallResult<TIn, TOut>(calls[i].Input, outputs[i]));
                     if (calls[i].HasRecords)
                     {
                         ForgetRecords(calls[i], executor);
                     }
                 }
 
-                Completions.Publish();
+                CallResults.Publish();
                 _slots?.Release(calls.Length);
                 Ended(calls.Length);
                 return;
@@ -143,7 +143,7 @@ internal sealed class ResultSink<TIn, TOut>
                 ended += Route(new Entry(calls[i].Input, outputs[i], null, calls[i].Sequence));
             }
 
-            Completions?.Publish();
+            CallResults?.Publish();
             Ended(ended);
         }
     }
@@ -164,7 +164,7 @@ internal sealed class ResultSink<TIn, TOut>
         lock (_lock)
         {
             long ended = Route(entry);
-            Completions?.Publish();
+            CallResults?.Publish();
             Ended(ended);
         }
 
@@ -192,7 +192,7 @@ internal sealed class ResultSink<TIn, TOut>
                 }
             }
 
-            Completions?.Publish();
+            CallResults?.Publish();
             _pending.Remove(ended);
             CheckEndLocked(pulse: true);
         }
@@ -278,9 +278,9 @@ internal sealed class ResultSink<TIn, TOut>
             return 1;
         }
 
-        if (Completions is not null)
+        if (CallResults is not null)
         {
-            Completions.AddUnpublished(new CallResult<TIn, TOut>(entry.Input, entry.Output));
+            CallResults.AddUnpublished(new CallResult<TIn, TOut>(entry.Input, entry.Output));
             _slots?.Release();
         }
         else

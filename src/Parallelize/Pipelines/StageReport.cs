@@ -2,8 +2,8 @@ namespace Parallelize.Pipelines;
 
 /// <summary>What became of the inputs of one stage of a pipeline; <see cref="StageReport{TIn}"/> has them, typed.</summary>
 /// <param name="Name">The stage's name: the one given, or its position and kind (for example <c>2: Then</c>).</param>
-/// <param name="Completed">How many inputs the stage completed and passed on (for the final stage: how many it consumed).</param>
-public abstract record StageReport(string Name, long Completed)
+/// <param name="Succeeded">How many inputs the stage ran successfully and passed on (for the final stage: how many it consumed).</param>
+public abstract record StageReport(string Name, long Succeeded)
 {
     /// <summary>Gets how many inputs the stage aborted because the pipeline was stopped.</summary>
     public abstract int AbortedCount { get; }
@@ -18,11 +18,11 @@ public abstract record StageReport(string Name, long Completed)
 /// <summary>What became of the inputs of one stage of a pipeline whose inputs are <typeparamref name="TIn"/>.</summary>
 /// <typeparam name="TIn">The type of the stage's inputs.</typeparam>
 /// <param name="Name">The stage's name.</param>
-/// <param name="Completed">How many inputs the stage completed and passed on.</param>
+/// <param name="Succeeded">How many inputs the stage ran successfully and passed on.</param>
 /// <param name="Aborted">The inputs the stage aborted because the pipeline was stopped: queued, in flight past the deadline, or refused on arrival.</param>
 /// <param name="Failures">The inputs that failed for good in this stage, with their exceptions and their place in the stage's inputs (<see cref="Failure{TIn}.CallNumber"/>).</param>
-public sealed record StageReport<TIn>(string Name, long Completed, IReadOnlyList<TIn> Aborted, IReadOnlyList<Failure<TIn>> Failures)
-    : StageReport(Name, Completed)
+public sealed record StageReport<TIn>(string Name, long Succeeded, IReadOnlyList<TIn> Aborted, IReadOnlyList<Failure<TIn>> Failures)
+    : StageReport(Name, Succeeded)
 {
     /// <inheritdoc/>
     public override int AbortedCount => Aborted.Count;

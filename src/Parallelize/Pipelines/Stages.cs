@@ -48,7 +48,7 @@ internal abstract class RunningStage(string name) : IAsyncDisposable
 
     public abstract ValueTask DisposeAsync();
 
-    protected long Completed => Interlocked.Read(ref _completed);
+    protected long Succeeded => Interlocked.Read(ref _completed);
 
     protected void CountCompleted() => Interlocked.Increment(ref _completed);
 
@@ -149,7 +149,7 @@ internal abstract class PoolStage<TIn, TPoolOut>(string name) : RunningStage<TIn
 
     public override async Task StopAsync() => _aborted = await Pool.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
 
-    public override StageReport Report() => new StageReport<TIn>(Name, Completed, [.. Refused(), .. _aborted], [.. Pool.Failures]);
+    public override StageReport Report() => new StageReport<TIn>(Name, Succeeded, [.. Refused(), .. _aborted], [.. Pool.Failures]);
 
     public override ValueTask DisposeAsync() => Pool.DisposeAsync();
 }
@@ -374,7 +374,7 @@ internal sealed class FinalStage<T> : RunningStage<T>, IStageSink<T>
                     }
                     catch (Exception ex)
                     {
-                        _failures = [new Failure<T>(item, 1, [ex]) { CallNumber = Completed + 1 }];
+                        _failures = [new Failure<T>(item, 1, [ex]) { CallNumber = Succeeded + 1 }];
                         throw;
                     }
 
@@ -406,7 +406,7 @@ internal sealed class FinalStage<T> : RunningStage<T>, IStageSink<T>
         }
     }
 
-    public override StageReport Report() => new StageReport<T>(Name, Completed, [.. Refused(), .. _aborted], _failures);
+    public override StageReport Report() => new StageReport<T>(Name, Succeeded, [.. Refused(), .. _aborted], _failures);
 
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -22,8 +22,8 @@ internal static partial class Log
     public static partial void PoolFaulted(ILogger logger, Exception exception, string poolName, int executorCount);
 
     [LoggerMessage(EventId = 5, EventName = "PoolStopped", Level = LogLevel.Information,
-        Message = "Pool {PoolName} stopped after {ElapsedMs:0} ms: {Accepted} calls, {Completed} results, {Failed} failures, {Aborted} aborted, {Restarts} restarts")]
-    public static partial void PoolStopped(ILogger logger, string poolName, double elapsedMs, long accepted, long completed, long failed, long aborted, long restarts);
+        Message = "Pool {PoolName} stopped after {ElapsedMs:0} ms: {Accepted} calls, {Succeeded} results, {Failed} failures, {Aborted} aborted, {Restarts} restarts")]
+    public static partial void PoolStopped(ILogger logger, string poolName, double elapsedMs, long accepted, long succeeded, long failed, long aborted, long restarts);
 
     [LoggerMessage(EventId = 6, EventName = "ProgressHandlerFailed", Level = LogLevel.Warning,
         Message = "Pool {PoolName}: the progress handler threw; the report is dropped")]

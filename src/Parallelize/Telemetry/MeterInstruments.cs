@@ -27,7 +27,7 @@ internal sealed class MeterInstruments
     private MeterInstruments(Meter meter)
     {
         meter.CreateObservableCounter(ParallelizeMetrics.Calls, () => Observe(static c => c.Accepted), "{call}", "Calls accepted by the pool.");
-        meter.CreateObservableCounter(ParallelizeMetrics.Completions, () => Observe(static c => c.Completed), "{call}", "Calls that ended with a result.");
+        meter.CreateObservableCounter(ParallelizeMetrics.Succeeded, () => Observe(static c => c.Succeeded), "{call}", "Calls that ended with a result.");
         meter.CreateObservableCounter(ParallelizeMetrics.Failures, () => Observe(static c => c.Failed), "{call}", "Calls that used up their attempts.");
         meter.CreateObservableCounter(ParallelizeMetrics.Restarts, () => Observe(static c => c.Restarted), "{restart}", "Executors restarted after a fault.");
         meter.CreateObservableCounter(ParallelizeMetrics.Retries, () => Observe(static c => c.Retried), "{retry}", "Calls queued again for another attempt.");

@@ -24,7 +24,7 @@ public static class ParallelizeMetrics
     public const string Calls = "parallelize.calls";
 
     /// <summary>Observable counter (<c>{call}</c>): calls that ended with a result.</summary>
-    public const string Completions = "parallelize.completions";
+    public const string Succeeded = "parallelize.succeeded";
 
     /// <summary>Observable counter (<c>{call}</c>): calls that used up their attempts.</summary>
     public const string Failures = "parallelize.failures";

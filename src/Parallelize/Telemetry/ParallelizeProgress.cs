@@ -8,7 +8,7 @@ namespace Parallelize;
 /// <remarks>
 /// The counts are read one after another without stopping the pool, so while it runs they may be a batch apart
 /// (a call may show as ended before it no longer shows as running). Once the pool has stopped
-/// (<see cref="IsStopped"/>) they are final and <c>Accepted = Completed + Failed + Aborted</c>.
+/// (<see cref="IsStopped"/>) they are final and <c>Accepted = Succeeded + Failed + Aborted</c>.
 /// </remarks>
 public sealed record ParallelizeProgress
 {
@@ -22,7 +22,7 @@ public sealed record ParallelizeProgress
     public int Running { get; init; }
 
     /// <summary>Gets the calls that ended with a result (in <c>Results</c> or the result stream).</summary>
-    public long Completed { get; init; }
+    public long Succeeded { get; init; }
 
     /// <summary>Gets the calls that used up their attempts (in <c>Failures</c>).</summary>
     public long Failed { get; init; }

@@ -2,14 +2,14 @@ namespace Parallelize.Telemetry;
 
 /// <summary>The counts a pool keeps anyway, read without a lock: what progress reports and metrics are made of.</summary>
 internal readonly record struct PoolCounts(
-    long Accepted, int Queued, int Running, long Completed, long Failed, long Retried, long Restarted, long Aborted,
+    long Accepted, int Queued, int Running, long Succeeded, long Failed, long Retried, long Restarted, long Aborted,
     int Executors = 0, int RetiredExecutors = 0, bool IsFaulted = false, bool IsPaused = false, long Outages = 0, long LateOutcomes = 0, long ExpectedCalls = -1)
 {
     public static PoolCounts operator +(PoolCounts a, PoolCounts b) => new(
         a.Accepted + b.Accepted,
         a.Queued + b.Queued,
         a.Running + b.Running,
-        a.Completed + b.Completed,
+        a.Succeeded + b.Succeeded,
         a.Failed + b.Failed,
         a.Retried + b.Retried,
         a.Restarted + b.Restarted,

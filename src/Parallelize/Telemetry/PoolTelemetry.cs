@@ -84,10 +84,10 @@ internal sealed class PoolTelemetry
         bool stopped = _stopped;
         PoolCounts counts = _read();
         long now = stopped ? Interlocked.Read(ref _stoppedAt) : _clock.GetTimestamp();
-        double throughput = _sampler.Sample(now, counts.Completed + counts.Failed);
+        double throughput = _sampler.Sample(now, counts.Succeeded + counts.Failed);
         // With the total known, what is left includes the calls not yet made (a bounded queue hides them); without it,
         // only the calls queued and running can be counted.
-        long ended = counts.Completed + counts.Failed + counts.Aborted;
+        long ended = counts.Succeeded + counts.Failed + counts.Aborted;
         long expected = counts.ExpectedCalls;
         long left = expected >= 0 ? Math.Max(0, expected - ended) : (long)counts.Queued + counts.Running;
         TimeSpan? timeLeft = stopped || left == 0 ? TimeSpan.Zero
@@ -98,7 +98,7 @@ internal sealed class PoolTelemetry
             Accepted = counts.Accepted,
             Queued = counts.Queued,
             Running = counts.Running,
-            Completed = counts.Completed,
+            Succeeded = counts.Succeeded,
             Failed = counts.Failed,
             Retried = counts.Retried,
             Restarted = counts.Restarted,
@@ -184,7 +184,7 @@ internal sealed class PoolTelemetry
         if (Logger.IsEnabled(LogLevel.Information))
         {
             double elapsedMs = _clock.GetElapsedTime(_started, Interlocked.Read(ref _stoppedAt)).TotalMilliseconds;
-            Log.PoolStopped(Logger, _logName, elapsedMs, final.Accepted, final.Completed, final.Failed, final.Aborted, final.Restarted);
+            Log.PoolStopped(Logger, _logName, elapsedMs, final.Accepted, final.Succeeded, final.Failed, final.Aborted, final.Restarted);
         }
 
         _instruments.Unregister(this, final);

@@ -15,7 +15,7 @@ public sealed class TelemetrySmokeTests
         Assert.Contains("dotnet-counters monitor -n Telemetry --counters Parallelize", output, StringComparison.Ordinal);
         Assert.Contains("job: 40 calls = 40 results + 0 failures + 0 aborted;", output, StringComparison.Ordinal);
         Assert.Equal(40, Exported(output, "parallelize.calls"));
-        Assert.Equal(40, Exported(output, "parallelize.completions"));
+        Assert.Equal(40, Exported(output, "parallelize.succeeded"));
         Assert.Equal(4, Exported(output, "parallelize.retries")); // inputs 10, 20, 30 and 40 fail once each
         Assert.InRange(Exported(output, "parallelize.restarts"), 1, 4); // a restart still due when the pool stops is not made
         Assert.Equal(0, Exported(output, "parallelize.failures"));

@@ -23,7 +23,7 @@ public sealed class ParallelizeHealthCheckTests
         Assert.Equal(HealthStatus.Healthy, entry.Status);
         Assert.Equal(2, entry.Data["executors"]);
         Assert.Equal(0, entry.Data["retiredExecutors"]);
-        Assert.Equal(1L, entry.Data["completed"]);
+        Assert.Equal(1L, entry.Data["succeeded"]);
         Assert.Contains("2 executors", entry.Description, StringComparison.Ordinal);
     }
 

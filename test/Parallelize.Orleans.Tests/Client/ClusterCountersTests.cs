@@ -32,12 +32,12 @@ public sealed class ClusterCountersTests
         counters.Lost(node, [5]);
 
         counters.NotLostAfterAll(node, 5);
-        counters.Completed(node);
+        counters.Succeeded(node);
         counters.Sent(node, [5]);
 
         ClusterStatistics stats = counters.Snapshot(_ => (true, 1));
-        Assert.Equal((0L, 0L, 1L), (stats.Lost, stats.Redispatched, stats.Completed));
-        Assert.Equal((0L, 1L), (stats.Nodes[0].Lost, stats.Nodes[0].Completed));
+        Assert.Equal((0L, 0L, 1L), (stats.Lost, stats.Redispatched, stats.Succeeded));
+        Assert.Equal((0L, 1L), (stats.Nodes[0].Lost, stats.Nodes[0].Succeeded));
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public sealed class ClusterCountersTests
         var counters = new ClusterCounters();
         NodeCounters node = counters.Node("S1");
         counters.Sent(node, [1, 2, 3, 4]);
-        counters.Completed(node);
+        counters.Succeeded(node);
         counters.Failed(node);
         counters.LateReply(node);
         counters.CancelledByStop(2);
@@ -55,8 +55,8 @@ public sealed class ClusterCountersTests
 
         ClusterStatistics stats = counters.Snapshot(_ => (true, 1));
 
-        Assert.Equal((4L, 1L, 1L, 1L, 2L, 1L, 1L, 1L), (stats.Dispatched, stats.Batches, stats.Completed, stats.Failed, stats.CancelledByStop, stats.LateReplies, stats.RecoveredReplies, stats.Resent));
+        Assert.Equal((4L, 1L, 1L, 1L, 2L, 1L, 1L, 1L), (stats.Dispatched, stats.Batches, stats.Succeeded, stats.Failed, stats.CancelledByStop, stats.LateReplies, stats.RecoveredReplies, stats.Resent));
         NodeStatistics perNode = Assert.Single(stats.Nodes);
-        Assert.Equal((1L, 1L, 1L, 1), (perNode.Completed, perNode.Failed, perNode.LateReplies, perNode.Executors));
+        Assert.Equal((1L, 1L, 1L, 1), (perNode.Succeeded, perNode.Failed, perNode.LateReplies, perNode.Executors));
     }
 }

@@ -22,7 +22,7 @@ public sealed class LoggingTests
         Assert.Equal(new EventId(5, "PoolStopped"), stopped.EventId);
         Assert.Equal("quiet", stopped.Fields["PoolName"]);
         Assert.Equal(100L, stopped.Fields["Accepted"]);
-        Assert.Equal(100L, stopped.Fields["Completed"]);
+        Assert.Equal(100L, stopped.Fields["Succeeded"]);
         Assert.Equal(0L, stopped.Fields["Failed"]);
         Assert.Equal(0L, stopped.Fields["Aborted"]);
     }

@@ -36,7 +36,7 @@ public sealed class MetricsTests
         Meter meter = Assert.Single(factory.Meters);
         Assert.Equal(ParallelizeMetrics.MeterName, meter.Name);
         Assert.Equal(8, running[ParallelizeMetrics.Calls]);
-        Assert.Equal(4, running[ParallelizeMetrics.Completions]);
+        Assert.Equal(4, running[ParallelizeMetrics.Succeeded]);
         Assert.Equal(1, running[ParallelizeMetrics.Failures]);
         Assert.Equal(1, running[ParallelizeMetrics.Retries]);
         Assert.Equal(2, running[ParallelizeMetrics.Restarts]);
@@ -46,7 +46,7 @@ public sealed class MetricsTests
 
         // A stopped pool's final counts stay in the totals, so the counters never go back.
         Assert.Equal(8, stopped[ParallelizeMetrics.Calls]);
-        Assert.Equal(5, stopped[ParallelizeMetrics.Completions]);
+        Assert.Equal(5, stopped[ParallelizeMetrics.Succeeded]);
         Assert.Equal(2, stopped[ParallelizeMetrics.Aborted]);
         Assert.Equal(0, stopped[ParallelizeMetrics.Queued]);
         Assert.Equal(0, stopped[ParallelizeMetrics.InFlight]);
@@ -72,8 +72,8 @@ public sealed class MetricsTests
         await second.DisposeAsync();
 
         Assert.Equal(7, observed[ParallelizeMetrics.Calls]);
-        Assert.Equal(7, observed[ParallelizeMetrics.Completions]);
-        Assert.Equal(7, metrics.Observe()[ParallelizeMetrics.Completions]);
+        Assert.Equal(7, observed[ParallelizeMetrics.Succeeded]);
+        Assert.Equal(7, metrics.Observe()[ParallelizeMetrics.Succeeded]);
     }
 
     [Fact(Timeout = Timeouts.Test)]

@@ -32,7 +32,7 @@ public sealed class ProgressReportTests
         Assert.Equal(1, atFirst);
         Assert.Equal(2, atSecond);
         Assert.Equal(3, reports.Count); // none after the last
-        Assert.Equal(1, reports[0].Completed);
+        Assert.Equal(1, reports[0].Succeeded);
         Assert.False(reports[1].IsStopped);
         Assert.True(reports[2].IsStopped);
         Assert.Equal(TimeSpan.FromSeconds(2), reports[2].Elapsed);
@@ -108,7 +108,7 @@ public sealed class ProgressReportTests
         Assert.False(reports[0].IsStopped);
         Assert.True(reports[1].IsStopped);
         Assert.Equal(aborted.Count, reports[1].Aborted);
-        Assert.Equal(2, reports[1].Completed + reports[1].Aborted);
+        Assert.Equal(2, reports[1].Succeeded + reports[1].Aborted);
         await pool.DisposeAsync();
     }
 

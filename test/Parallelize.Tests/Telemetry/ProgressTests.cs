@@ -17,7 +17,7 @@ public sealed class ProgressTests
         ParallelizeProgress progress = pool.GetProgress();
 
         Assert.Equal(20, progress.Accepted);
-        Assert.Equal(20, progress.Completed);
+        Assert.Equal(20, progress.Succeeded);
         Assert.Equal(0, progress.Queued);
         Assert.Equal(0, progress.Running);
         Assert.Equal(0, progress.Failed);
@@ -88,7 +88,7 @@ public sealed class ProgressTests
         await ClockDriver.AdvanceUntilAsync(clock, producer.ContinueWith(_ => pool.WaitAsync()).Unwrap(), TimeSpan.FromMilliseconds(10), () =>
         {
             ParallelizeProgress progress = pool.GetProgress();
-            long ended = progress.Completed;
+            long ended = progress.Succeeded;
             if (ended is >= 200 and <= 800 && progress.EstimatedTimeLeft is { } left)
             {
                 double truth = (Total - ended) * 0.010;
@@ -137,7 +137,7 @@ public sealed class ProgressTests
         Assert.Equal(5, progress.Accepted);
         Assert.Equal(1, progress.Running);
         Assert.Equal(4, progress.Queued);
-        Assert.Equal(0, progress.Completed);
+        Assert.Equal(0, progress.Succeeded);
         Assert.Equal(0, progress.Throughput);
         Assert.Null(progress.EstimatedTimeLeft);
     }
@@ -207,7 +207,7 @@ public sealed class ProgressTests
         ParallelizeProgress progress = pool.GetProgress();
 
         Assert.Equal(3, progress.Accepted);
-        Assert.Equal(2, progress.Completed);
+        Assert.Equal(2, progress.Succeeded);
         Assert.Equal(1, progress.Failed);
         Assert.Equal(2, progress.Retried);
         Assert.Equal(3, progress.Restarted);
@@ -235,8 +235,8 @@ public sealed class ProgressTests
 
         Assert.True(progress.IsStopped);
         Assert.Equal(aborted.Count, progress.Aborted);
-        Assert.Equal(2, progress.Completed);
-        Assert.Equal(progress.Accepted, progress.Completed + progress.Failed + progress.Aborted);
+        Assert.Equal(2, progress.Succeeded);
+        Assert.Equal(progress.Accepted, progress.Succeeded + progress.Failed + progress.Aborted);
         Assert.Equal(TimeSpan.FromSeconds(3), progress.Elapsed);
         Assert.Equal(TimeSpan.Zero, progress.EstimatedTimeLeft);
     }
@@ -258,6 +258,6 @@ public sealed class ProgressTests
 
         Assert.Equal(6, aborted.Count);
         Assert.Equal(6, progress.Aborted);
-        Assert.Equal(0, progress.Completed);
+        Assert.Equal(0, progress.Succeeded);
     }
 }
