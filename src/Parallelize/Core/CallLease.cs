@@ -65,12 +65,14 @@ internal sealed class CallLease<TIn, TOut>
     private int _open;
     private int _succeeded;
 
-    // Any order, written from the slot's threads without the lock. A restart asked for by a failure (set after its
-    // settlement, so one that races the end of its lease is acted on after the next lease: late, never lost), and the
-    // run time the slot reported for the current lease (a sizing hint only: a report racing Begin may be counted for
-    // the next lease).
-    private int _restartAsked;
+    // Any order, from the slot's threads. A restart asked for by a failure, stamped with the executor generation of
+    // the failed call's lease (written without the lock after the failure's settlement, so one that races the end of
+    // its lease is acted on after the next lease — late, never lost — unless the executor was restarted meanwhile:
+    // then it is dropped, and never restarts the new generation). And the run time the slot reported, with the epoch
+    // it was reported for (both under _lock), so a report that races Begin is never counted for the next lease.
+    private long _restartAskedFor;
     private long _reportedRunTicks;
+    private long _reportedEpoch;
 
     /// <summary>Initializes a lease for one runner.</summary>
     /// <param name="settlement">Where calls are settled.</param>
@@ -165,7 +167,8 @@ internal sealed class CallLease<TIn, TOut>
     /// <summary>Makes room for <paramref name="size"/> calls; only the owner, while idle.</summary>
     public void EnsureCapacity(int size)
     {
-        Debug.Assert(Volatile.Read(ref _state) == Idle, "Resized a lease that holds calls.");
+        // An abandoned lease holds no call either (Stop aborted them); its runner is about to find the queue closed.
+        Debug.Assert(Volatile.Read(ref _state) is Idle or Abandoned, "Resized a lease that holds calls.");
         if (Calls.Length < size)
         {
             Calls = new QueuedCall<TIn>[size];
@@ -193,7 +196,6 @@ internal sealed class CallLease<TIn, TOut>
             Array.Clear(_states, 0, count);
             _open = count;
             _succeeded = 0;
-            Volatile.Write(ref _reportedRunTicks, 0);
         }
 
         // Only Begin writes the epoch (under the queue's lock, while idle): a plain increment, published by the write of the state.
@@ -402,6 +404,7 @@ internal sealed class CallLease<TIn, TOut>
 
         int start;
         int end;
+        bool ranFirst;
         lock (_lock)
         {
             if (Volatile.Read(ref _state) != Active)
@@ -410,13 +413,22 @@ internal sealed class CallLease<TIn, TOut>
             }
 
             end = Limit.Value;
-            start = Math.Clamp(Volatile.Read(ref Next.Value) - 1, _settledBelow, end);
+            int running = Volatile.Read(ref Next.Value) - 1;
+            start = Math.Clamp(running, _settledBelow, end);
+            ranFirst = start == running && start < end;
             DeliverLocked(start);
             _settledBelow = end;
             Volatile.Write(ref _state, Idle);
         }
 
-        _settlement.Return(Calls.AsSpan(start, end - start), _probe);
+        if (ranFirst)
+        {
+            // The call its owner was running when it crashed may have run: aborted as outcome unknown if the pool is stopping.
+            _settlement.Return(Calls.AsSpan(start, 1), _probe, mayHaveRun: true);
+        }
+
+        int unstarted = ranFirst ? start + 1 : start;
+        _settlement.Return(Calls.AsSpan(unstarted, end - unstarted), _probe);
         Clear(start, end);
     }
 
@@ -466,6 +478,8 @@ internal sealed class CallLease<TIn, TOut>
     public FaultAction? TryFail(long epoch, int index, Exception error, FailureKind kind)
     {
         QueuedCall<TIn> call;
+        int generation;
+        bool probe;
         lock (_lock)
         {
             if (Volatile.Read(ref _state) != Active || _epoch != epoch || _states[index] == Settled)
@@ -477,13 +491,17 @@ internal sealed class CallLease<TIn, TOut>
             _states[index] = Settled;
             _open--;
             call = Calls[index];
+
+            // Read with the call: once the lease ends (below, or on another thread right after the lock), Begin may change them.
+            generation = _generation;
+            probe = _probe;
             EndIfSettledLocked();
         }
 
-        FaultAction action = _settlement.Failed(ref call, error, kind, _owner, _generation, _probe);
+        FaultAction action = _settlement.Failed(ref call, error, kind, _owner, generation, probe);
         if (action == FaultAction.Restart)
         {
-            Volatile.Write(ref _restartAsked, 1);
+            Volatile.Write(ref _restartAskedFor, (long)generation + 1);
         }
 
         return action;
@@ -495,18 +513,53 @@ internal sealed class CallLease<TIn, TOut>
     /// </summary>
     public void ReportRunTime(long epoch, TimeSpan elapsed)
     {
-        if (elapsed > TimeSpan.Zero && Volatile.Read(ref _epoch) == epoch)
+        if (elapsed <= TimeSpan.Zero)
         {
-            long ticks = (long)(elapsed.Ticks * ((double)Stopwatch.Frequency / TimeSpan.TicksPerSecond));
-            Interlocked.Add(ref _reportedRunTicks, Math.Max(1, ticks));
+            return;
+        }
+
+        long ticks = Math.Max(1, (long)(elapsed.Ticks * ((double)Stopwatch.Frequency / TimeSpan.TicksPerSecond)));
+        lock (_lock)
+        {
+            // Counted for its lease until the runner takes it; a report for an earlier lease is dropped. Begin bumps the
+            // epoch without this lock, but only after the runner has taken the last lease's report (same thread), and a
+            // report tagged with the old epoch is never taken for the new one.
+            if (Volatile.Read(ref _epoch) != epoch)
+            {
+                return;
+            }
+
+            if (_reportedEpoch != epoch)
+            {
+                _reportedEpoch = epoch;
+                _reportedRunTicks = 0;
+            }
+
+            _reportedRunTicks += ticks;
         }
     }
 
-    /// <summary>Any order: takes the run time the slot reported for the lease just ended, in <see cref="Stopwatch"/> ticks; 0 if it reported none.</summary>
-    public long TakeReportedRunTicks() => Interlocked.Exchange(ref _reportedRunTicks, 0);
+    /// <summary>Owner, after a lease ended: takes the run time the slot reported for it, in <see cref="Stopwatch"/> ticks; 0 if it reported none.</summary>
+    public long TakeReportedRunTicks()
+    {
+        lock (_lock)
+        {
+            long ticks = _reportedEpoch == Volatile.Read(ref _epoch) ? _reportedRunTicks : 0;
+            _reportedRunTicks = 0;
+            return ticks;
+        }
+    }
 
-    /// <summary>Any order: takes whether a failure the slot reported asked for a restart of its executor (<see cref="FailureKind.Crashed"/>, <see cref="ParallelizeOptions.RestartOnEveryFault"/>).</summary>
-    public FaultAction TakeFaultAction() => Interlocked.Exchange(ref _restartAsked, 0) != 0 ? FaultAction.Restart : FaultAction.None;
+    /// <summary>
+    /// Owner, after a lease ended: takes whether a failure the slot reported asked for a restart of its executor
+    /// (<see cref="FailureKind.Crashed"/>, <see cref="ParallelizeOptions.RestartOnEveryFault"/>) — one asked of the
+    /// executor generation that ran this lease; one asked of an earlier generation (already restarted) is dropped.
+    /// </summary>
+    public FaultAction TakeFaultAction()
+    {
+        long asked = Interlocked.Exchange(ref _restartAskedFor, 0);
+        return asked != 0 && asked - 1 == _generation ? FaultAction.Restart : FaultAction.None;
+    }
 
     /// <summary>
     /// The slot is done with the lease, or was lost: every call not yet settled is taken back. Calls never sent are

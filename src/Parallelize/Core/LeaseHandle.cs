@@ -50,7 +50,8 @@ internal readonly struct LeaseHandle<TIn, TOut>
     /// Reports how long the lease's calls ran where they run, without the round trip (for example, as timed on the
     /// node that ran them). Optional: a slot that reports it gets leases sized on its calls' cost, so that many small
     /// calls share one message however slow the transport; one that does not gets leases sized on the round trip. May
-    /// be called more than once (the times add up); ignored once the lease is over.
+    /// be called more than once (the times add up), also after the lease's last call is settled; a report made once the
+    /// runner has begun its next lease is dropped.
     /// </summary>
     public void ReportRunTime(TimeSpan elapsed) => _lease.ReportRunTime(_epoch, elapsed);
 }

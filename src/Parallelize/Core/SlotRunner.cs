@@ -365,9 +365,11 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
         {
             _slotBatch = Math.Max(1, _slotBatch / 2);
         }
-        else if (taken == _slotBatch && elapsed < FastSlotLease && _slotBatch < MaxBatch)
+        else if (taken == _slotBatch && elapsed < FastSlotLease)
         {
-            _slotBatch *= 2;
+            // Never beyond what the slot takes, or the first slow lease would only halve it back to the slot's limit.
+            int limit = Math.Min(MaxBatch, Math.Max(1, _slot?.MaxLease ?? MaxBatch));
+            _slotBatch = Math.Min(_slotBatch * 2, limit);
         }
     }
 

@@ -88,6 +88,41 @@ public sealed class SlotSeamTests
         Assert.Equal([1], pool.AbortedWhileRunning);
     }
 
+    [Fact(Timeout = Timeouts.Test)]
+    public async Task SlotResumedInsideStopsCancel_ItsSentCallIsAbortedWithoutBlamingOrRetiringTheExecutor()
+    {
+        // The slot's wait ends inside Stop's Cancel (a continuation run inline, as an Orleans reply's linked token does),
+        // so the runner ends the lease before Stop's own abandon: it must abandon it too, not take the sent call back as
+        // its executor's loss — which would blame, and with one executor and no restart budget, retire it mid-stop.
+        var sent = new Gate();
+        var slot = new ScriptedSlot(1, async (lease, self, token) =>
+        {
+            Assert.True(lease.TryRead(0, out _, out _));
+            Assert.True(lease.MarkSent(0));
+            var cancelled = new TaskCompletionSource();
+            using (token.Register(() => cancelled.SetResult()))
+            {
+                sent.Open();
+                await cancelled.Task;
+            }
+        });
+        var pool = new Parallelize<int, int>(
+            [Executor<int, int>.InSlot((_, _) => ValueTask.FromResult<IExecutorSlot<int, int>>(slot))],
+            new ParallelizeOptions { MaxRestarts = 0 });
+        pool.Invoke(1);
+        pool.Invoke(2);
+        await sent.PassAsync().WaitAsync(Timeouts.Hang);
+
+        IReadOnlyList<int> aborted = await Task.Run(() => pool.Stop(TimeSpan.Zero));
+
+        Assert.Equal([1, 2], aborted.Order());
+        Assert.Equal([1], pool.AbortedWhileRunning);
+        ParallelizeProgress progress = pool.GetProgress();
+        Assert.Equal((0L, 0, false), (progress.Restarted, progress.RetiredExecutors, progress.IsFaulted));
+        Assert.Equal(0, pool.Restarts);
+        await pool.DisposeAsync();
+    }
+
     [Theory(Timeout = Timeouts.Test)]
     [InlineData(true, false)]
     [InlineData(false, true)]
