@@ -38,8 +38,7 @@ public sealed class SlotSeamTests
         Parallelize<int, int>? pool = null;
         var slot = new ScriptedSlot(1, (lease, self, token) =>
         {
-            Assert.True(lease.TryRead(0, out _, out _));
-            Assert.True(lease.MarkSent(0));
+            MarkFirstSent(lease);
             sent.Open();
 
             // The node is lost during Stop's finish period, after the queue closed: the call may have run there.
@@ -51,7 +50,7 @@ public sealed class SlotSeamTests
             });
             return new ValueTask(self.LostSource.Task);
         });
-        pool = new Parallelize<int, int>([Executor<int, int>.InSlot((_, _) => ValueTask.FromResult<IExecutorSlot<int, int>>(slot))]);
+        pool = PoolOf(slot);
         pool.Invoke(7);
         await sent.PassAsync().WaitAsync(Timeouts.Hang);
 
@@ -69,15 +68,14 @@ public sealed class SlotSeamTests
         var sent = new Gate();
         var slot = new ScriptedSlot(2, async (lease, self, token) =>
         {
-            Assert.True(lease.TryRead(0, out _, out _));
-            Assert.True(lease.MarkSent(0));
+            MarkFirstSent(lease);
             sent.Open();
 
             // Returns without reporting once Stop gives up: the call was sent, so its outcome is unknown, whether
             // Stop's abandon or the runner's end of the lease comes first.
             await Task.Delay(Timeout.Infinite, token).ContinueWith(static _ => { }, TaskScheduler.Default);
         });
-        var pool = new Parallelize<int, int>([Executor<int, int>.InSlot((_, _) => ValueTask.FromResult<IExecutorSlot<int, int>>(slot))]);
+        var pool = PoolOf(slot);
         pool.Invoke(1);
         pool.Invoke(2);
         await sent.PassAsync().WaitAsync(Timeouts.Hang);
@@ -97,8 +95,7 @@ public sealed class SlotSeamTests
         var sent = new Gate();
         var slot = new ScriptedSlot(1, async (lease, self, token) =>
         {
-            Assert.True(lease.TryRead(0, out _, out _));
-            Assert.True(lease.MarkSent(0));
+            MarkFirstSent(lease);
             var cancelled = new TaskCompletionSource();
             using (token.Register(() => cancelled.SetResult()))
             {
@@ -107,7 +104,7 @@ public sealed class SlotSeamTests
             }
         });
         var pool = new Parallelize<int, int>(
-            [Executor<int, int>.InSlot((_, _) => ValueTask.FromResult<IExecutorSlot<int, int>>(slot))],
+            InSlot(slot),
             new ParallelizeOptions { MaxRestarts = 0 });
         pool.Invoke(1);
         pool.Invoke(2);
@@ -218,7 +215,7 @@ public sealed class SlotSeamTests
             return ValueTask.CompletedTask;
         });
         slot.Where = "silo A";
-        var pool = new Parallelize<int, int>([Executor<int, int>.InSlot((_, _) => ValueTask.FromResult<IExecutorSlot<int, int>>(slot))]);
+        var pool = PoolOf(slot);
         try
         {
             await pool.GetExecutorsAsync().WaitAsync(Timeouts.Hang);
@@ -284,6 +281,19 @@ public sealed class SlotSeamTests
         {
             pool.Stop(TimeSpan.Zero);
         }
+    }
+
+    /// <summary>The one executor of a pool, running in <paramref name="slot"/>.</summary>
+    private static Executor<int, int>[] InSlot(ScriptedSlot slot) =>
+        [Executor<int, int>.InSlot((_, _) => ValueTask.FromResult<IExecutorSlot<int, int>>(slot))];
+
+    private static Parallelize<int, int> PoolOf(ScriptedSlot slot) => new(InSlot(slot));
+
+    /// <summary>The slot sends the lease's first call: from here on, if taken back, it may have run.</summary>
+    private static void MarkFirstSent(LeaseHandle<int, int> lease)
+    {
+        Assert.True(lease.TryRead(0, out _, out _));
+        Assert.True(lease.MarkSent(0));
     }
 
     private sealed class ScriptedSlot(int maxLease, Func<LeaseHandle<int, int>, ScriptedSlot, CancellationToken, ValueTask> run) : IExecutorSlot<int, int>
