@@ -218,9 +218,12 @@ public sealed class ProcessExecutorTests : IDisposable
         int escaped = pids[0];
         try
         {
-            // The escape is complete once the subshell that started it has exited and the sleep has been handed to a
-            // reaper; until then a kill of the shell's process tree still reaches it.
-            await Timeouts.Until(() => !ProcessState.IsDescendantOf(escaped, pids[1]), "the escaped child has left the shell's tree");
+            // The escape is complete once the child has left the shell's session (setsid has run: until then a signal
+            // to the shell's process group still reaches it), and the subshell that started it has exited and the sleep
+            // has been handed to a reaper (until then a kill of the shell's process tree still reaches it).
+            await Timeouts.Until(
+                () => ProcessState.LeadsItsOwnSession(escaped) && !ProcessState.IsDescendantOf(escaped, pids[1]),
+                "the escaped child has left the shell's session and tree");
             clock.Advance(TimeSpan.FromSeconds(1));
             ProcessResult result = await run.WaitAsync(Timeouts.Hang);
 

@@ -33,7 +33,13 @@ internal static class ProcessState
         return false;
     }
 
-    private static (char State, ulong Pending, int Parent)? Read(int pid)
+    /// <summary>
+    /// Whether a process leads a session of its own (it has called <c>setsid</c>), so signals sent to the process group
+    /// of the shell that started it no longer reach it. False if it is gone.
+    /// </summary>
+    public static bool LeadsItsOwnSession(int pid) => Read(pid) is { } status && status.Session == pid;
+
+    private static (char State, ulong Pending, int Parent, int Session)? Read(int pid)
     {
         string[] lines;
         try
@@ -48,6 +54,7 @@ internal static class ProcessState
         char state = '?';
         ulong pending = 0;
         int parent = 0;
+        int session = 0;
         foreach (string line in lines)
         {
             string[] parts = line.Split(':', 2, StringSplitOptions.TrimEntries);
@@ -59,12 +66,16 @@ internal static class ProcessState
                 case "PPid":
                     parent = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
                     break;
+                case "NSsid":
+                    // The innermost namespace's id is the last one listed.
+                    session = int.Parse(parts[1].Split('\t', ' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+                    break;
                 case "SigPnd" or "ShdPnd":
                     pending |= Convert.ToUInt64(parts[1], 16);
                     break;
             }
         }
 
-        return (state, pending, parent);
+        return (state, pending, parent, session);
     }
 }
