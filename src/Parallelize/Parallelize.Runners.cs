@@ -248,7 +248,9 @@ public sealed partial class Parallelize<TIn, TOut>
     {
         public bool WatchFromBackstop()
         {
-            bool atRisk = false;
+            // Retries whose timer a starved thread pool holds back (see RetryScheduler): looked at every millisecond while
+            // any wait. No lock of the pool is held here.
+            bool atRisk = pool._scheduler.ReleaseOverdue();
             foreach (SlotRunner<TIn, TOut> runner in pool._runners)
             {
                 CallLease<TIn, TOut> lease = runner.Lease;

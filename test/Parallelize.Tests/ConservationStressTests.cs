@@ -9,6 +9,7 @@ namespace Parallelize.Tests;
 /// A short run is part of the default test run; set PARALLELIZE_STRESS=long for the long one.
 /// </summary>
 [Trait("Category", "Stress")]
+[Collection(RunsAlone.Name)]
 public sealed class ConservationStressTests(ITestOutputHelper output)
 {
     private static readonly bool Long = string.Equals(Environment.GetEnvironmentVariable("PARALLELIZE_STRESS"), "long", StringComparison.OrdinalIgnoreCase);
@@ -143,7 +144,18 @@ public sealed class ConservationStressTests(ITestOutputHelper output)
         }
         else
         {
-            await Timeouts.Until(() => Volatile.Read(ref acceptedCount) >= stopAfter || producers.All(t => t.IsCompleted), "enough calls are accepted");
+            try
+            {
+                await Timeouts.Until(() => Volatile.Read(ref acceptedCount) >= stopAfter || producers.All(t => t.IsCompleted), "enough calls are accepted");
+            }
+            catch (TimeoutException timeout)
+            {
+                // Say enough to tell a stall of the pool from one of the machine's thread pool.
+                throw new TimeoutException(
+                    $"seed {seed}: {timeout.Message} Accepted {Volatile.Read(ref acceptedCount)} of {stopAfter} wanted; {pool.GetProgress()}; "
+                    + $"{options}; thread pool: {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} items pending.",
+                    timeout);
+            }
             aborted = await pool.StopAsync(finishTimeout);
             await Task.WhenAll(producers);
         }

@@ -3,7 +3,10 @@ namespace Parallelize.Core;
 /// <summary>A pool as the <see cref="LeaseWatcher"/> sees it.</summary>
 internal interface IWatchedPool
 {
-    /// <summary>Looks at the pool's leases once; releases those that made no progress since the last look.</summary>
+    /// <summary>
+    /// Looks at the pool's leases once and releases those that made no progress since the last look; also queues the
+    /// retries whose timer is overdue (a starved thread pool, see <see cref="RetryScheduler{TIn}"/>).
+    /// </summary>
     /// <returns><see langword="true"/> if some lease could hold calls back: keep looking.</returns>
     bool WatchFromBackstop();
 }
@@ -18,6 +21,10 @@ internal interface IWatchedPool
 /// <see cref="SlotRunner{TIn, TOut}"/>); this thread is the backstop for pools with no idle runner to do it (every
 /// executor busy, or asynchronous executors), so that a finished result is never held back by a slow call after it for
 /// more than a couple of milliseconds.</para>
+/// <para>Being a thread of its own, it is also the pools' fallback for retries whose timer a starved thread pool holds
+/// back: each look queues the calls whose retry delay ended more than
+/// <see cref="RetryScheduler{TIn}.OverdueAfter"/> ago, looking every millisecond while retries wait, so a retry waits
+/// at most about that much longer than its delay.</para>
 /// <para><b>Cost.</b> It sleeps on a semaphore while no lease could hold calls back, waking every 100 ms to look again in
 /// case a <see cref="Nudge"/> was missed (a nudge is one volatile read by a runner beginning a lease of several calls,
 /// deliberately not a fence).</para>

@@ -8,9 +8,16 @@ namespace Parallelize.Core;
 /// <para><b>Ownership.</b> A call scheduled here is owned by the scheduler until it is queued again or aborted, and it
 /// stays counted in the queue's in-flight count until then (<see cref="WorkQueue{TIn}.Settled"/> is called after it
 /// is routed), so <c>Stop</c>'s wait for the drained queue covers calls on their way out of here.</para>
-/// <para><b>Lock.</b> <c>_lock</c> guards <c>_waiting</c>, <c>_timer</c> and <c>_armedFor</c>. Under it only the heap
-/// and the timer's <see cref="ITimer.Change"/> run; calls are queued again or aborted after it is let go. The timer
-/// callback comes from <see cref="ParallelizeOptions.TimeProvider"/> on a thread of its own; no user code runs here.</para>
+/// <para><b>Lock.</b> <c>_lock</c> guards <c>_waiting</c>, <c>_timer</c> and <c>_armedFor</c>, and <c>_waitingCount</c>
+/// is written only under it (read without it, as a hint). Under it only the heap and the timer's
+/// <see cref="ITimer.Change"/> run; calls are queued again or aborted after it is let go. The timer callback comes from
+/// <see cref="ParallelizeOptions.TimeProvider"/> (the system clock's on a thread-pool thread); no user code runs here.</para>
+/// <para><b>A starved thread pool.</b> The system clock's timer callbacks wait for a thread-pool thread, so while the
+/// application's thread pool is starved (blocked threads, a burst of work) a retry would wait with it — and ordered
+/// results, and callers held back by a bounded pool, behind that retry. The process's lease watcher, on a thread of
+/// its own, therefore also calls <see cref="ReleaseOverdue"/>: on the system clock, a call whose delay ended more than
+/// <see cref="OverdueAfter"/> ago is queued again by the watcher (another clock's timers fire as that clock means to). Each call leaves the heap once, under the lock, so the
+/// timer and the watcher never both queue it; the timer, firing late, finds nothing due and re-arms.</para>
 /// </remarks>
 internal sealed class RetryScheduler<TIn>
 {
@@ -21,6 +28,8 @@ internal sealed class RetryScheduler<TIn>
     private readonly Action<QueuedCall<TIn>> _abort;
     private ITimer? _timer;
     private long _armedFor = long.MaxValue;
+    private readonly bool _watchOverdue;
+    private int _waitingCount;
     private bool _closed;
 
     /// <summary>Initializes the scheduler.</summary>
@@ -32,7 +41,13 @@ internal sealed class RetryScheduler<TIn>
         _clock = clock;
         _queue = queue;
         _abort = abort;
+
+        // Only the system clock's timers wait for the thread pool; a clock of the application's own fires as it means to.
+        _watchOverdue = ReferenceEquals(clock, TimeProvider.System);
     }
+
+    /// <summary>How late a call's timer may be before the lease watcher queues the call itself (see the remarks).</summary>
+    public static TimeSpan OverdueAfter { get; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Gets how many calls are waiting (a snapshot).</summary>
     public int Count
@@ -60,14 +75,27 @@ internal sealed class RetryScheduler<TIn>
         }
 
         long due = _clock.GetTimestamp() + (long)(delay.TotalSeconds * _clock.TimestampFrequency);
+        bool scheduled = false;
         lock (_lock)
         {
             if (!_closed)
             {
                 _waiting.Enqueue((call, avoid, firmly), due);
+                _waitingCount = _waiting.Count;
                 ArmLocked();
-                return;
+                scheduled = true;
             }
+        }
+
+        if (scheduled)
+        {
+            if (_watchOverdue)
+            {
+                // The watcher, if parked, now looks every millisecond until no call waits (see ReleaseOverdue).
+                LeaseWatcher.Shared.Nudge();
+            }
+
+            return;
         }
 
         Requeue(call, avoid, firmly);
@@ -85,6 +113,8 @@ internal sealed class RetryScheduler<TIn>
             {
                 into.Add(entry.Call);
             }
+
+            _waitingCount = 0;
 
             timer = _timer;
             _timer = null;
@@ -117,6 +147,41 @@ internal sealed class RetryScheduler<TIn>
         }
 
         return refunded;
+    }
+
+    /// <summary>
+    /// Queues again every call whose delay ended more than <see cref="OverdueAfter"/> ago and whose timer has not fired
+    /// (a starved thread pool); called by the lease watcher's thread. Cheap when no call waits: one volatile read.
+    /// </summary>
+    /// <returns><see langword="true"/> while calls wait on the system clock: the watcher should keep looking closely.</returns>
+    public bool ReleaseOverdue()
+    {
+        if (!_watchOverdue || Volatile.Read(ref _waitingCount) == 0)
+        {
+            return false;
+        }
+
+        List<(QueuedCall<TIn> Call, int Avoid, bool Firmly)>? overdue = null;
+        lock (_lock)
+        {
+            long late = _clock.GetTimestamp() - (long)(OverdueAfter.TotalSeconds * _clock.TimestampFrequency);
+            while (_waiting.TryPeek(out _, out long at) && at <= late)
+            {
+                (overdue ??= []).Add(_waiting.Dequeue());
+            }
+
+            _waitingCount = _waiting.Count;
+        }
+
+        if (overdue is not null)
+        {
+            foreach ((QueuedCall<TIn> call, int avoid, bool firmly) in overdue)
+            {
+                Requeue(call, avoid, firmly);
+            }
+        }
+
+        return Volatile.Read(ref _waitingCount) > 0;
     }
 
     private void Requeue(in QueuedCall<TIn> call, int avoid, bool firmly)
@@ -159,6 +224,8 @@ internal sealed class RetryScheduler<TIn>
             {
                 due.Add(_waiting.Dequeue());
             }
+
+            _waitingCount = _waiting.Count;
 
             _armedFor = long.MaxValue;
             if (!_closed)
