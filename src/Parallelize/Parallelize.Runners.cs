@@ -248,9 +248,11 @@ public sealed partial class Parallelize<TIn, TOut>
     {
         public bool WatchFromBackstop()
         {
-            // Retries whose timer a starved thread pool holds back (see RetryScheduler): looked at every millisecond while
-            // any wait. No lock of the pool is held here.
+            // What a starved thread pool would hold back (see LeaseWatcher): looked at every millisecond while retries
+            // wait or the pool is paused. No lock of the pool is held here.
             bool atRisk = pool._scheduler.ReleaseOverdue();
+            atRisk |= pool._outages.LetProbeThroughIfOverdue();
+            atRisk |= pool._queue.WakeIfStalled();
             foreach (SlotRunner<TIn, TOut> runner in pool._runners)
             {
                 CallLease<TIn, TOut> lease = runner.Lease;

@@ -6,6 +6,12 @@ internal interface IWorkTaker<TIn>
     /// <summary>Gets the index of the runner's executor, which a retry avoids after failing on it.</summary>
     int Index { get; }
 
+    /// <summary>
+    /// Gets a value indicating whether the runner, once woken, resumes on a thread-pool thread (an asynchronous executor,
+    /// a slot elsewhere) rather than on a thread of its own: a starved thread pool can hold it back.
+    /// </summary>
+    bool RunsOnThreadPool { get; }
+
     /// <summary>Gets the signal released once each time the runner is taken off the queue's idle stack.</summary>
     SemaphoreSlim Signal { get; }
 

@@ -21,10 +21,13 @@ internal interface IWatchedPool
 /// <see cref="SlotRunner{TIn, TOut}"/>); this thread is the backstop for pools with no idle runner to do it (every
 /// executor busy, or asynchronous executors), so that a finished result is never held back by a slow call after it for
 /// more than a couple of milliseconds.</para>
-/// <para>Being a thread of its own, it is also the pools' fallback for retries whose timer a starved thread pool holds
-/// back: each look queues the calls whose retry delay ended more than
-/// <see cref="RetryScheduler{TIn}.OverdueAfter"/> ago, looking every millisecond while retries wait, so a retry waits
-/// at most about that much longer than its delay.</para>
+/// <para>Being a thread of its own, it is also the pools' fallback for what a starved thread pool would hold back
+/// (the application's threads blocked elsewhere): the system clock's timers, whose callbacks wait for a thread-pool
+/// thread, and asynchronous runners woken to take calls, whose continuations do too. Each look queues the retries whose
+/// delay ended more than <see cref="OverdueAfter"/> ago (<see cref="RetryScheduler{TIn}"/>), lets the probe of a paused
+/// pool through once it is as late (<c>OutageDetector</c>), and wakes an idle runner — a synchronous one if any — when
+/// calls have been queued with runners idle and none taken since the last look (<see cref="WorkQueue{TIn}"/>). It looks
+/// every millisecond while retries wait or a pool is paused.</para>
 /// <para><b>Cost.</b> It sleeps on a semaphore while no lease could hold calls back, waking every 100 ms to look again in
 /// case a <see cref="Nudge"/> was missed (a nudge is one volatile read by a runner beginning a lease of several calls,
 /// deliberately not a fence).</para>
@@ -38,6 +41,9 @@ internal interface IWatchedPool
 internal sealed class LeaseWatcher
 {
     private static readonly TimeSpan ParkedLook = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How late a system-clock timer of a pool may be before the watcher does its work (see the remarks).</summary>
+    public static TimeSpan OverdueAfter { get; } = TimeSpan.FromMilliseconds(10);
 
     private readonly Lock _lock = new();
     private readonly List<WeakReference<IWatchedPool>> _pools = [];

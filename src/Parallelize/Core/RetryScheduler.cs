@@ -16,7 +16,7 @@ namespace Parallelize.Core;
 /// application's thread pool is starved (blocked threads, a burst of work) a retry would wait with it — and ordered
 /// results, and callers held back by a bounded pool, behind that retry. The process's lease watcher, on a thread of
 /// its own, therefore also calls <see cref="ReleaseOverdue"/>: on the system clock, a call whose delay ended more than
-/// <see cref="OverdueAfter"/> ago is queued again by the watcher (another clock's timers fire as that clock means to). Each call leaves the heap once, under the lock, so the
+/// <see cref="LeaseWatcher.OverdueAfter"/> ago is queued again by the watcher (another clock's timers fire as that clock means to). Each call leaves the heap once, under the lock, so the
 /// timer and the watcher never both queue it; the timer, firing late, finds nothing due and re-arms.</para>
 /// </remarks>
 internal sealed class RetryScheduler<TIn>
@@ -45,9 +45,6 @@ internal sealed class RetryScheduler<TIn>
         // Only the system clock's timers wait for the thread pool; a clock of the application's own fires as it means to.
         _watchOverdue = ReferenceEquals(clock, TimeProvider.System);
     }
-
-    /// <summary>How late a call's timer may be before the lease watcher queues the call itself (see the remarks).</summary>
-    public static TimeSpan OverdueAfter { get; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Gets how many calls are waiting (a snapshot).</summary>
     public int Count
@@ -150,7 +147,7 @@ internal sealed class RetryScheduler<TIn>
     }
 
     /// <summary>
-    /// Queues again every call whose delay ended more than <see cref="OverdueAfter"/> ago and whose timer has not fired
+    /// Queues again every call whose delay ended more than <see cref="LeaseWatcher.OverdueAfter"/> ago and whose timer has not fired
     /// (a starved thread pool); called by the lease watcher's thread. Cheap when no call waits: one volatile read.
     /// </summary>
     /// <returns><see langword="true"/> while calls wait on the system clock: the watcher should keep looking closely.</returns>
@@ -164,7 +161,7 @@ internal sealed class RetryScheduler<TIn>
         List<(QueuedCall<TIn> Call, int Avoid, bool Firmly)>? overdue = null;
         lock (_lock)
         {
-            long late = _clock.GetTimestamp() - (long)(OverdueAfter.TotalSeconds * _clock.TimestampFrequency);
+            long late = _clock.GetTimestamp() - (long)(LeaseWatcher.OverdueAfter.TotalSeconds * _clock.TimestampFrequency);
             while (_waiting.TryPeek(out _, out long at) && at <= late)
             {
                 (overdue ??= []).Add(_waiting.Dequeue());

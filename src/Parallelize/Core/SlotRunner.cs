@@ -87,6 +87,9 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
     public bool IsAsynchronous => _source.IsAsynchronous;
 
     /// <inheritdoc/>
+    public bool RunsOnThreadPool => IsAsynchronous;
+
+    /// <inheritdoc/>
     public SemaphoreSlim Signal { get; } = new(0);
 
     /// <summary>Gets the runner's lease.</summary>
@@ -569,8 +572,16 @@ internal sealed partial class SlotRunner<TIn, TOut> : IWorkTaker<TIn>, ILeaseOwn
         _ready.TrySetResult();
     }
 
+    /// <returns><see langword="false"/> if the pool was asked to stop meanwhile.</returns>
     private async ValueTask<bool> DelayAsync(TimeSpan delay, bool sync)
     {
+        if (sync && ReferenceEquals(_pool.Options.TimeProvider, TimeProvider.System) && delay.TotalMilliseconds <= int.MaxValue)
+        {
+            // A kernel wait on the runner's own thread: the system clock's timer would complete a Task.Delay from a
+            // thread-pool thread, so a starved thread pool would hold a synchronous executor's restart back.
+            return !_pool.StopToken.WaitHandle.WaitOne(delay);
+        }
+
         Task wait = Task.Delay(delay, _pool.Options.TimeProvider, _pool.StopToken);
         try
         {

@@ -31,6 +31,12 @@ namespace Parallelize.Core;
 /// (the queued calls divided among it and the idle workers) and wakes the next for the rest. A worker may park
 /// leaving fewer calls than its minimum batch only while another searches, and that one wakes the next in turn if it
 /// leaves any behind. A fast producer that one spinning worker keeps up with wakes nobody.</para>
+/// <para><b>A starved thread pool.</b> A woken asynchronous runner counts as searching until its continuation runs on a
+/// thread-pool thread; while the application's thread pool is starved, that can be long, and producers (waking only
+/// while more calls are queued than runners search) leave runners with threads of their own parked. The process's lease
+/// watcher therefore calls <see cref="WakeIfStalled"/>: when calls have waited with runners idle and none was taken over
+/// a few of its looks, it wakes one more, preferring one with a thread of its own. <c>_takes</c>, <c>_stallMark</c>,
+/// <c>_stallLooks</c> and <c>_stallPatience</c> are its bookkeeping, under the lock.</para>
 /// <para><b>Capacity.</b> When bounded, <c>_room</c> counts the free places among calls queued and not started. A
 /// new call takes a place before it is queued and gives it back if refused; a worker gives a place back when it
 /// first takes a call that holds one. Calls put back after a fault are queued without a place: they were accepted
@@ -77,6 +83,14 @@ internal sealed class WorkQueue<TIn>
     private PaddedInt32 _closed;
     private int _inFlight;
     private long _requeues;
+
+    // The watcher's view of a stall (WakeIfStalled), all under _lock: calls taken so far, their count at the watcher's
+    // last look while calls waited with runners idle, the looks since then without a call taken, and how many such
+    // looks it waits for before waking a runner (doubled after each wake that did not help, back to 2 on progress).
+    private long _takes;
+    private long _stallMark = -1;
+    private int _stallLooks;
+    private int _stallPatience = 2;
     private int _liveTakers = int.MaxValue;
     private int _retryCount;
     private int _pausedFlag;
@@ -536,6 +550,7 @@ internal sealed class WorkQueue<TIn>
                 if (taken > 0)
                 {
                     Interlocked.Add(ref _inFlight, taken);
+                    _takes += taken;
                     taker.BeginBatch(taken, probe);
                     wake = WakeOneIfNeeded();
                 }
@@ -649,6 +664,64 @@ internal sealed class WorkQueue<TIn>
         }
 
         return drained;
+    }
+
+    /// <summary>
+    /// Wakes an idle runner — one with a thread of its own if there is one — when calls have been queued with runners
+    /// idle and none was taken over the last few looks: the runners counted as searching for them are then asynchronous
+    /// ones whose continuations a starved thread pool holds back, while runners with threads of their own stay parked
+    /// (a producer wakes a runner only while more calls are queued than runners search). Called by the lease watcher's
+    /// thread; the wake counts as searching, like any other, so the waking protocol above is unchanged.
+    /// </summary>
+    /// <returns><see langword="true"/> while calls wait with runners idle: the watcher should keep looking closely.</returns>
+    public bool WakeIfStalled()
+    {
+        IWorkTaker<TIn>? wake = null;
+        bool waiting;
+        lock (_lock)
+        {
+            waiting = _closed.Value == 0 && (!_paused || _probes > 0) && _count + _retries.Count > 0 && _idle.Count > 0;
+            if (!waiting || _takes != _stallMark)
+            {
+                // Nothing waits, or calls were taken since the last look: no stall.
+                _stallMark = waiting ? _takes : -1;
+                _stallLooks = 0;
+                _stallPatience = 2;
+            }
+            else if (++_stallLooks >= _stallPatience)
+            {
+                wake = PopIdlePreferringOwnThread();
+                Interlocked.Increment(ref _searching);
+                _stallLooks = 0;
+                _stallPatience = Math.Min(_stallPatience * 2, 128);
+            }
+        }
+
+        wake?.Signal.Release();
+        return waiting;
+    }
+
+    /// <summary>Under the lock, with at least one runner idle: pops the topmost idle runner that has a thread of its own, else the top one.</summary>
+    private IWorkTaker<TIn> PopIdlePreferringOwnThread()
+    {
+        if (!_idle.Peek().RunsOnThreadPool)
+        {
+            return _idle.Pop();
+        }
+
+        // Rare (a stall the watcher breaks): take the runner out of the middle, keeping the others' order.
+        IWorkTaker<TIn>[] idle = _idle.ToArray();
+        int pick = Math.Max(0, Array.FindIndex(idle, static taker => !taker.RunsOnThreadPool));
+        _idle.Clear();
+        for (int i = idle.Length - 1; i >= 0; i--)
+        {
+            if (i != pick)
+            {
+                _idle.Push(idle[i]);
+            }
+        }
+
+        return idle[pick];
     }
 
     /// <summary>Under the lock: pops an idle worker to wake if there are more queued calls than searching workers.</summary>

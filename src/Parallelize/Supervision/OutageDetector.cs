@@ -41,6 +41,11 @@ internal interface IOutageHost
 /// window's bookkeeping and the host's <see cref="IOutageHost.Pause"/>, <see cref="IOutageHost.AllowProbe"/>,
 /// <see cref="IOutageHost.Resume"/> and <see cref="IOutageHost.Refund"/>, which take the queue's and the scheduler's
 /// locks (never this one) and call no user code; the telemetry reports run after it is let go.</para>
+/// <para><b>A starved thread pool.</b> The system clock's probe timer fires on a thread-pool thread; the process's lease
+/// watcher (a thread of its own) calls <see cref="LetProbeThroughIfOverdue"/>, which lets the probe through once it is
+/// <see cref="Core.LeaseWatcher.OverdueAfter"/> late. Whichever comes first acts: the other finds the state no longer
+/// open and does nothing (a timer callback already queued when the timer is re-armed may still let a probe through
+/// early, as before).</para>
 /// <para><b>The fast path.</b> A lease of successful calls reports them with one volatile read of <c>_attention</c>,
 /// which is set whenever the window holds a failure or the pool is not in the closed state; a success needs recording
 /// only then.</para>
@@ -68,7 +73,9 @@ internal sealed class OutageDetector : IDisposable
     private State _state;
     private long _openedAt;
     private TimeSpan _probeDelay;
+    private readonly bool _watchOverdue;
     private ITimer? _timer;
+    private long _probeDueAt = long.MaxValue;
     private bool _disposed;
     private int _attention;
     private int _suspicious;
@@ -80,6 +87,36 @@ internal sealed class OutageDetector : IDisposable
         _clock = clock;
         _host = host;
         _window = new (bool, int, long)[options?.Window ?? 1];
+
+        // Only the system clock's timers wait for the thread pool; a clock of the application's own fires as it means to.
+        _watchOverdue = ReferenceEquals(clock, TimeProvider.System);
+    }
+
+    /// <summary>
+    /// Lets the probe of a paused pool through if its timer is more than <see cref="Core.LeaseWatcher.OverdueAfter"/>
+    /// late (a starved thread pool); called by the lease watcher's thread. One volatile read while not paused.
+    /// </summary>
+    /// <returns><see langword="true"/> while the pool is paused on the system clock: the watcher should keep looking closely.</returns>
+    public bool LetProbeThroughIfOverdue()
+    {
+        if (!_watchOverdue || Volatile.Read(ref _attention) != 2)
+        {
+            return false;
+        }
+
+        bool overdue;
+        lock (_lock)
+        {
+            overdue = _state == State.Open && !_disposed
+                && _clock.GetTimestamp() - _probeDueAt >= (long)(Core.LeaseWatcher.OverdueAfter.TotalSeconds * _clock.TimestampFrequency);
+        }
+
+        if (overdue)
+        {
+            OnProbeDue();
+        }
+
+        return true;
     }
 
     /// <summary>Gets a value indicating whether the pool is paused by an outage (a snapshot).</summary>
@@ -286,6 +323,7 @@ internal sealed class OutageDetector : IDisposable
         _filled = 0;
         _failures = 0;
         _windowStart = _outcomes + 1;
+        _probeDueAt = long.MaxValue;
         _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (wasPaused)
         {
@@ -313,6 +351,14 @@ internal sealed class OutageDetector : IDisposable
         }
 
         TimeSpan jittered = delay * (0.8 + (0.4 * Random.Shared.NextDouble()));
+        _probeDueAt = _clock.GetTimestamp() + (long)(jittered.TotalSeconds * _clock.TimestampFrequency);
+        if (_watchOverdue)
+        {
+            // The watcher, if parked, now looks every millisecond while the pool is paused (a semaphore release at
+            // most: no lock of the pool, no user code).
+            Core.LeaseWatcher.Shared.Nudge();
+        }
+
         if (_timer is null)
         {
             _timer = _clock.CreateTimer(static state => ((OutageDetector)state!).OnProbeDue(), this, jittered, Timeout.InfiniteTimeSpan);

@@ -226,6 +226,8 @@ public sealed class WorkQueueTests
     {
         public int Batch { get; private set; }
 
+        public bool RunsOnThreadPool => false;
+
         public SemaphoreSlim Signal { get; } = new(0);
 
         public int Index => 0;

@@ -159,6 +159,8 @@ public sealed class BatchedCoreReviewTests
 
     private sealed class Taker : IWorkTaker<int>, IDisposable
     {
+        public bool RunsOnThreadPool => false;
+
         public SemaphoreSlim Signal { get; } = new(0);
 
         public int Index => 0;
