@@ -26,8 +26,8 @@ internal interface IWatchedPool
 /// thread, and asynchronous runners woken to take calls, whose continuations do too. Each look queues the retries whose
 /// delay ended more than <see cref="OverdueAfter"/> ago (<see cref="RetryScheduler{TIn}"/>), lets the probe of a paused
 /// pool through once it is as late (<c>OutageDetector</c>), and wakes an idle runner — a synchronous one if any — when
-/// calls have been queued with runners idle and none taken since the last look (<see cref="WorkQueue{TIn}"/>). It looks
-/// every millisecond while retries wait or a pool is paused.</para>
+/// calls have been queued with runners idle and none taken over a few looks (<see cref="WorkQueue{TIn}"/>). It looks
+/// every millisecond while such a timer is due within <see cref="CloseLookAhead"/> or such calls wait.</para>
 /// <para><b>Cost.</b> It sleeps on a semaphore while no lease could hold calls back, waking every 100 ms to look again in
 /// case a <see cref="Nudge"/> was missed (a nudge is one volatile read by a runner beginning a lease of several calls,
 /// deliberately not a fence).</para>
@@ -44,6 +44,9 @@ internal sealed class LeaseWatcher
 
     /// <summary>How late a system-clock timer of a pool may be before the watcher does its work (see the remarks).</summary>
     public static TimeSpan OverdueAfter { get; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>How soon a timer must be due for the watcher to look every millisecond rather than every 100 ms.</summary>
+    public static TimeSpan CloseLookAhead { get; } = ParkedLook;
 
     private readonly Lock _lock = new();
     private readonly List<WeakReference<IWatchedPool>> _pools = [];

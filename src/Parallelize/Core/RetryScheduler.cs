@@ -8,8 +8,9 @@ namespace Parallelize.Core;
 /// <para><b>Ownership.</b> A call scheduled here is owned by the scheduler until it is queued again or aborted, and it
 /// stays counted in the queue's in-flight count until then (<see cref="WorkQueue{TIn}.Settled"/> is called after it
 /// is routed), so <c>Stop</c>'s wait for the drained queue covers calls on their way out of here.</para>
-/// <para><b>Lock.</b> <c>_lock</c> guards <c>_waiting</c>, <c>_timer</c> and <c>_armedFor</c>, and <c>_waitingCount</c>
-/// is written only under it (read without it, as a hint). Under it only the heap and the timer's
+/// <para><b>Lock.</b> <c>_lock</c> guards <c>_waiting</c>, <c>_timer</c> and <c>_armedFor</c>; <c>_waitingCount</c> and
+/// <c>_earliestDue</c> are written only under it, after each change of the heap (<c>UpdateHintsLocked</c>), and read
+/// without it, as hints. Under it only the heap and the timer's
 /// <see cref="ITimer.Change"/> run; calls are queued again or aborted after it is let go. The timer callback comes from
 /// <see cref="ParallelizeOptions.TimeProvider"/> (the system clock's on a thread-pool thread); no user code runs here.</para>
 /// <para><b>A starved thread pool.</b> The system clock's timer callbacks wait for a thread-pool thread, so while the
@@ -30,6 +31,7 @@ internal sealed class RetryScheduler<TIn>
     private long _armedFor = long.MaxValue;
     private readonly bool _watchOverdue;
     private int _waitingCount;
+    private long _earliestDue = long.MaxValue;
     private bool _closed;
 
     /// <summary>Initializes the scheduler.</summary>
@@ -78,7 +80,7 @@ internal sealed class RetryScheduler<TIn>
             if (!_closed)
             {
                 _waiting.Enqueue((call, avoid, firmly), due);
-                _waitingCount = _waiting.Count;
+                UpdateHintsLocked();
                 ArmLocked();
                 scheduled = true;
             }
@@ -111,7 +113,7 @@ internal sealed class RetryScheduler<TIn>
                 into.Add(entry.Call);
             }
 
-            _waitingCount = 0;
+            UpdateHintsLocked();
 
             timer = _timer;
             _timer = null;
@@ -158,28 +160,42 @@ internal sealed class RetryScheduler<TIn>
             return false;
         }
 
-        List<(QueuedCall<TIn> Call, int Avoid, bool Firmly)>? overdue = null;
-        lock (_lock)
+        long now = _clock.GetTimestamp();
+        long earliest = Volatile.Read(ref _earliestDue);
+        if (now - earliest >= Ticks(LeaseWatcher.OverdueAfter))
         {
-            long late = _clock.GetTimestamp() - (long)(LeaseWatcher.OverdueAfter.TotalSeconds * _clock.TimestampFrequency);
-            while (_waiting.TryPeek(out _, out long at) && at <= late)
+            List<(QueuedCall<TIn> Call, int Avoid, bool Firmly)> overdue = [];
+            lock (_lock)
             {
-                (overdue ??= []).Add(_waiting.Dequeue());
+                long late = _clock.GetTimestamp() - Ticks(LeaseWatcher.OverdueAfter);
+                while (_waiting.TryPeek(out _, out long at) && at <= late)
+                {
+                    overdue.Add(_waiting.Dequeue());
+                }
+
+                UpdateHintsLocked();
             }
 
-            _waitingCount = _waiting.Count;
-        }
-
-        if (overdue is not null)
-        {
             foreach ((QueuedCall<TIn> call, int avoid, bool firmly) in overdue)
             {
                 Requeue(call, avoid, firmly);
             }
+
+            earliest = Volatile.Read(ref _earliestDue);
         }
 
-        return Volatile.Read(ref _waitingCount) > 0;
+        // Close looks only while a call is due soon: a parked watcher still looks every 100 ms.
+        return earliest != long.MaxValue && earliest - now <= Ticks(LeaseWatcher.CloseLookAhead);
     }
+
+    // Under _lock, after each change of the heap.
+    private void UpdateHintsLocked()
+    {
+        _waitingCount = _waiting.Count;
+        Volatile.Write(ref _earliestDue, _waiting.TryPeek(out _, out long due) ? due : long.MaxValue);
+    }
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _clock.TimestampFrequency);
 
     private void Requeue(in QueuedCall<TIn> call, int avoid, bool firmly)
     {
@@ -222,8 +238,7 @@ internal sealed class RetryScheduler<TIn>
                 due.Add(_waiting.Dequeue());
             }
 
-            _waitingCount = _waiting.Count;
-
+            UpdateHintsLocked();
             _armedFor = long.MaxValue;
             if (!_closed)
             {

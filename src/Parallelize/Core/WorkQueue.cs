@@ -35,8 +35,9 @@ namespace Parallelize.Core;
 /// thread-pool thread; while the application's thread pool is starved, that can be long, and producers (waking only
 /// while more calls are queued than runners search) leave runners with threads of their own parked. The process's lease
 /// watcher therefore calls <see cref="WakeIfStalled"/>: when calls have waited with runners idle and none was taken over
-/// a few of its looks, it wakes one more, preferring one with a thread of its own. <c>_takes</c>, <c>_stallMark</c>,
-/// <c>_stallLooks</c> and <c>_stallPatience</c> are its bookkeeping, under the lock.</para>
+/// a few of its looks, it wakes one more that has a thread of its own. <c>_takes</c> (written by takers) and
+/// <c>_stallMark</c>, <c>_stallLooks</c> and <c>_stallPatience</c> (written by the watcher's one thread only) are its
+/// bookkeeping, under the lock.</para>
 /// <para><b>Capacity.</b> When bounded, <c>_room</c> counts the free places among calls queued and not started. A
 /// new call takes a place before it is queued and gives it back if refused; a worker gives a place back when it
 /// first takes a call that holds one. Calls put back after a fault are queued without a place: they were accepted
@@ -84,9 +85,10 @@ internal sealed class WorkQueue<TIn>
     private int _inFlight;
     private long _requeues;
 
-    // The watcher's view of a stall (WakeIfStalled), all under _lock: calls taken so far, their count at the watcher's
-    // last look while calls waited with runners idle, the looks since then without a call taken, and how many such
-    // looks it waits for before waking a runner (doubled after each wake that did not help, back to 2 on progress).
+    // The watcher's view of a stall (WakeIfStalled), under _lock: calls taken so far, their count at the watcher's last
+    // look while calls waited with runners idle, the looks since then without a call taken, and how many such looks it
+    // waits for before waking a runner (doubled after each wake that did not help, back to 2 on progress). The last
+    // three are written by the watcher's thread only.
     private long _takes;
     private long _stallMark = -1;
     private int _stallLooks;
@@ -667,15 +669,36 @@ internal sealed class WorkQueue<TIn>
     }
 
     /// <summary>
-    /// Wakes an idle runner — one with a thread of its own if there is one — when calls have been queued with runners
-    /// idle and none was taken over the last few looks: the runners counted as searching for them are then asynchronous
-    /// ones whose continuations a starved thread pool holds back, while runners with threads of their own stay parked
-    /// (a producer wakes a runner only while more calls are queued than runners search). Called by the lease watcher's
-    /// thread; the wake counts as searching, like any other, so the waking protocol above is unchanged.
+    /// Wakes an idle runner that has a thread of its own when calls have been queued with runners idle and none was
+    /// taken over the last few looks: the runners counted as searching for them are then asynchronous ones whose
+    /// continuations a starved thread pool holds back, while runners with threads of their own stay parked (a producer
+    /// wakes a runner only while more calls are queued than runners search). Waking an asynchronous runner could not help
+    /// there, so none is woken. Called by the lease watcher's one thread only; the wake counts as searching, like any
+    /// other, so the waking protocol above is unchanged.
     /// </summary>
-    /// <returns><see langword="true"/> while calls wait with runners idle: the watcher should keep looking closely.</returns>
+    /// <returns>
+    /// <see langword="true"/> while calls wait with runners idle and the last wakes have not yet been shown useless: the
+    /// watcher should keep looking closely. After three wakes in a row that led to no call taken (calls kept from the idle
+    /// runners: a retry kept firmly, fewer calls than a lease's minimum while another runner searches), it goes back to
+    /// its parked looks, and its patience keeps doubling up to 128 looks.
+    /// </returns>
     public bool WakeIfStalled()
     {
+        if (Count + RetriesQueued == 0)
+        {
+            // Nothing queued (a snapshot; a call queued meanwhile is seen at the next look): the lock is taken only to
+            // forget a stall seen before, and the watcher's thread, the only writer of _stallMark, may read it without.
+            if (_stallMark != -1)
+            {
+                lock (_lock)
+                {
+                    ResetStallLocked(-1);
+                }
+            }
+
+            return false;
+        }
+
         IWorkTaker<TIn>? wake = null;
         bool waiting;
         lock (_lock)
@@ -684,34 +707,54 @@ internal sealed class WorkQueue<TIn>
             if (!waiting || _takes != _stallMark)
             {
                 // Nothing waits, or calls were taken since the last look: no stall.
-                _stallMark = waiting ? _takes : -1;
-                _stallLooks = 0;
-                _stallPatience = 2;
+                ResetStallLocked(waiting ? _takes : -1);
             }
             else if (++_stallLooks >= _stallPatience)
             {
-                wake = PopIdlePreferringOwnThread();
-                Interlocked.Increment(ref _searching);
+                wake = PopIdleWithOwnThread();
+                if (wake is not null)
+                {
+                    Interlocked.Increment(ref _searching);
+                }
+
                 _stallLooks = 0;
                 _stallPatience = Math.Min(_stallPatience * 2, 128);
             }
         }
 
         wake?.Signal.Release();
-        return waiting;
+        return waiting && _stallPatience <= 8;
     }
 
-    /// <summary>Under the lock, with at least one runner idle: pops the topmost idle runner that has a thread of its own, else the top one.</summary>
-    private IWorkTaker<TIn> PopIdlePreferringOwnThread()
+    // Under the lock: no stall seen (yet).
+    private void ResetStallLocked(long mark)
     {
+        _stallMark = mark;
+        _stallLooks = 0;
+        _stallPatience = 2;
+    }
+
+    /// <summary>Under the lock: pops the topmost idle runner that has a thread of its own, if any, keeping the others' order.</summary>
+    private IWorkTaker<TIn>? PopIdleWithOwnThread()
+    {
+        if (_idle.Count == 0)
+        {
+            return null;
+        }
+
         if (!_idle.Peek().RunsOnThreadPool)
         {
             return _idle.Pop();
         }
 
-        // Rare (a stall the watcher breaks): take the runner out of the middle, keeping the others' order.
+        // Rare (a stall the watcher breaks): take the runner out of the middle.
         IWorkTaker<TIn>[] idle = _idle.ToArray();
-        int pick = Math.Max(0, Array.FindIndex(idle, static taker => !taker.RunsOnThreadPool));
+        int pick = Array.FindIndex(idle, static taker => !taker.RunsOnThreadPool);
+        if (pick < 0)
+        {
+            return null;
+        }
+
         _idle.Clear();
         for (int i = idle.Length - 1; i >= 0; i--)
         {

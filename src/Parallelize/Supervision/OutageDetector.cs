@@ -43,9 +43,9 @@ internal interface IOutageHost
 /// locks (never this one) and call no user code; the telemetry reports run after it is let go.</para>
 /// <para><b>A starved thread pool.</b> The system clock's probe timer fires on a thread-pool thread; the process's lease
 /// watcher (a thread of its own) calls <see cref="LetProbeThroughIfOverdue"/>, which lets the probe through once it is
-/// <see cref="Core.LeaseWatcher.OverdueAfter"/> late. Whichever comes first acts: the other finds the state no longer
-/// open and does nothing (a timer callback already queued when the timer is re-armed may still let a probe through
-/// early, as before).</para>
+/// <see cref="Core.LeaseWatcher.OverdueAfter"/> late. Whichever comes first acts; the other finds the state no longer
+/// open, or (the timer's callback of an earlier arming, run late) the probe not yet due, and does nothing.
+/// <c>_probeDueAt</c> is written under the lock and read without it only as the watcher's hint.</para>
 /// <para><b>The fast path.</b> A lease of successful calls reports them with one volatile read of <c>_attention</c>,
 /// which is set whenever the window holds a failure or the pool is not in the closed state; a success needs recording
 /// only then.</para>
@@ -104,19 +104,16 @@ internal sealed class OutageDetector : IDisposable
             return false;
         }
 
-        bool overdue;
-        lock (_lock)
+        long now = _clock.GetTimestamp();
+        long due = Volatile.Read(ref _probeDueAt);
+        if (due != long.MaxValue && now - due >= Ticks(Core.LeaseWatcher.OverdueAfter))
         {
-            overdue = _state == State.Open && !_disposed
-                && _clock.GetTimestamp() - _probeDueAt >= (long)(Core.LeaseWatcher.OverdueAfter.TotalSeconds * _clock.TimestampFrequency);
+            ProbeDue(fromWatcher: true);
+            due = Volatile.Read(ref _probeDueAt);
         }
 
-        if (overdue)
-        {
-            OnProbeDue();
-        }
-
-        return true;
+        // Close looks only while the probe is due soon: a parked watcher still looks every 100 ms.
+        return due != long.MaxValue && due - now <= Ticks(Core.LeaseWatcher.CloseLookAhead);
     }
 
     /// <summary>Gets a value indicating whether the pool is paused by an outage (a snapshot).</summary>
@@ -323,7 +320,7 @@ internal sealed class OutageDetector : IDisposable
         _filled = 0;
         _failures = 0;
         _windowStart = _outcomes + 1;
-        _probeDueAt = long.MaxValue;
+        Volatile.Write(ref _probeDueAt, long.MaxValue);
         _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (wasPaused)
         {
@@ -351,7 +348,7 @@ internal sealed class OutageDetector : IDisposable
         }
 
         TimeSpan jittered = delay * (0.8 + (0.4 * Random.Shared.NextDouble()));
-        _probeDueAt = _clock.GetTimestamp() + (long)(jittered.TotalSeconds * _clock.TimestampFrequency);
+        Volatile.Write(ref _probeDueAt, _clock.GetTimestamp() + Ticks(jittered));
         if (_watchOverdue)
         {
             // The watcher, if parked, now looks every millisecond while the pool is paused (a semaphore release at
@@ -361,7 +358,7 @@ internal sealed class OutageDetector : IDisposable
 
         if (_timer is null)
         {
-            _timer = _clock.CreateTimer(static state => ((OutageDetector)state!).OnProbeDue(), this, jittered, Timeout.InfiniteTimeSpan);
+            _timer = _clock.CreateTimer(static state => ((OutageDetector)state!).ProbeDue(fromWatcher: false), this, jittered, Timeout.InfiniteTimeSpan);
         }
         else
         {
@@ -369,7 +366,11 @@ internal sealed class OutageDetector : IDisposable
         }
     }
 
-    private void OnProbeDue()
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _clock.TimestampFrequency);
+
+    /// <summary>The probe is due: let it through, or give up on an outage that lasted too long.</summary>
+    /// <param name="fromWatcher">The lease watcher calls, the timer being late (see the remarks); else the timer.</param>
+    private void ProbeDue(bool fromWatcher)
     {
         TimeSpan? gaveUp = null;
         lock (_lock)
@@ -378,6 +379,23 @@ internal sealed class OutageDetector : IDisposable
             {
                 return;
             }
+
+            if (_watchOverdue)
+            {
+                // Checked with the transition, under the same lock: the watcher acts only on a probe still overdue, and
+                // the timer ignores a callback of an earlier arming that a starved thread pool ran late, after the
+                // watcher had let that probe through and a failed probe re-armed the timer (it fires again when due).
+                long now = _clock.GetTimestamp();
+                if (fromWatcher
+                    ? now - _probeDueAt < Ticks(Core.LeaseWatcher.OverdueAfter)
+                    : _probeDueAt - now > Ticks(Core.LeaseWatcher.OverdueAfter))
+                {
+                    return;
+                }
+            }
+
+            // Not armed any more: a failed probe arms it again.
+            Volatile.Write(ref _probeDueAt, long.MaxValue);
 
             TimeSpan open = _clock.GetElapsedTime(_openedAt);
             if (open >= _options!.MaxDuration)
