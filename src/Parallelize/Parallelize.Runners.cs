@@ -248,8 +248,8 @@ public sealed partial class Parallelize<TIn, TOut>
     {
         public bool WatchFromBackstop()
         {
-            // What a starved thread pool would hold back (see LeaseWatcher): looked at every millisecond while retries
-            // wait or the pool is paused. No lock of the pool is held here.
+            // What a starved thread pool would hold back (see LeaseWatcher): looked at every millisecond while a retry or
+            // a probe is due soon, or calls wait with runners idle. No lock of the pool is held here.
             bool atRisk = pool._scheduler.ReleaseOverdue();
             atRisk |= pool._outages.LetProbeThroughIfOverdue();
             atRisk |= pool._queue.WakeIfStalled();
