@@ -14,13 +14,18 @@ public sealed class ClusterExecutorsTests
         var logger = new ListLogger();
         await using ClusterExecutors<int, Echo> executors = OrleansExecutors.Create<ScenarioExecutor, int, Echo>(cluster.Client, 6, LocalCluster.Options("spread") with { Logger = logger });
         await using var pool = new Parallelize<int, Echo>(executors);
-        using Scenario scenario = Scenario.Begin(new Scenario());
+
+        // The first six calls are held until six have arrived: each executor (one call at a time) has then run one, so
+        // every silo has results whatever the timing of the executors' start.
+        using Scenario scenario = Scenario.Begin(new Scenario { Held = static input => input < 6 });
 
         for (int i = 0; i < 300; i++)
         {
             pool.Invoke(i);
         }
 
+        await scenario.WaitForArrivalsAsync(6);
+        scenario.Open();
         await pool.WaitAsync();
 
         Assert.Equal(Enumerable.Range(0, 300), pool.Results.Select(static r => r.Input).Order());
@@ -199,7 +204,10 @@ public sealed class ClusterExecutorsTests
         await scenario.WaitForArrivalsAsync(3);
         ClusterStopReport<int> stopped = await executors.StopAsync(pool, TimeSpan.Zero);
         scenario.Open();
-        await LocalCluster.UntilAsync(() => executors.GetStatistics().LateReplies == 3, "the three late replies");
+        // Each late reply is counted, then logged, on the reply's thread: wait for both.
+        await LocalCluster.UntilAsync(
+            () => executors.GetStatistics().LateReplies == 3 && logger.Named("LateReplyDropped").Count() == 3,
+            "the three late replies, counted and logged");
 
         Assert.Equal(scenario.Arrivals.Select(static a => a.Input).Order(), stopped.OutcomeUnknown.Order());
         Assert.Equal(2, stopped.NeverStarted.Count);

@@ -80,13 +80,12 @@ internal sealed partial class ExecutorGrain<TIn, TOut> : Grain, IExecutorGrain<T
         using var cancellation = new CancellationTokenSource();
         _runningCancellation = cancellation;
         _runningBatch = batch.BatchId;
-        long started = Stopwatch.GetTimestamp();
         Task<CallOutcome<TOut>[]> run = _executor!.RunAsync(batch, cancellation.Token);
         _running = run;
         try
         {
             CallOutcome<TOut>[] outcomes = await run.ConfigureAwait(true);
-            var reply = new BatchReply<TOut>(outcomes, Host, Stopwatch.GetElapsedTime(started));
+            var reply = new BatchReply<TOut>(outcomes, Host, _executor.LastRunTime);
             _lastReply = reply;
             _lastBatch = batch.BatchId;
             return reply;

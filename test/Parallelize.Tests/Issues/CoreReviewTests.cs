@@ -8,8 +8,6 @@ namespace Parallelize.Tests.Issues;
 /// <summary>Regressions found by a review of the lease-based core: each failed before its fix.</summary>
 public sealed class CoreReviewTests
 {
-    private static readonly TimeSpan Short = TimeSpan.FromSeconds(5);
-
     [Fact(Timeout = Timeouts.Test)]
     public async Task Probe_ThatFailsWithAnExceptionNotWorthRetrying_DoesNotLeaveThePoolPausedForever()
     {
@@ -70,7 +68,7 @@ public sealed class CoreReviewTests
             clock.Advance(TimeSpan.FromMilliseconds(150)); // a probe is allowed while nothing is queued
             clock.Advance(TimeSpan.FromSeconds(2)); // the retry comes into the paused queue
 
-            Assert.True(await Task.Run(() => pool.Wait(Short)), "the retry sat in the paused queue with the runner parked");
+            Assert.True(await Task.Run(() => pool.Wait(Timeouts.Hang)), "the retry sat in the paused queue with the runner parked");
             Assert.Equal([1], pool.Results);
         }
         finally
@@ -182,7 +180,7 @@ public sealed class CoreReviewTests
             bool lateAccepted = firstLease!.Value.TryComplete(0, -1); // a late (or second) report for lease 1
             release.Open();
 
-            Assert.True(await Task.Run(() => pool.Wait(Short)));
+            Assert.True(await Task.Run(() => pool.Wait(Timeouts.Hang)));
             Assert.False(lateAccepted, "the late report of lease 1 was taken by lease 2");
             Assert.Equal([10, 20], pool.Results.Order());
             Assert.Equal(1, pool.LateOutcomes);
