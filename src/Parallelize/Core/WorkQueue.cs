@@ -35,9 +35,9 @@ namespace Parallelize.Core;
 /// thread-pool thread; while the application's thread pool is starved, that can be long, and producers (waking only
 /// while more calls are queued than runners search) leave runners with threads of their own parked. The process's lease
 /// watcher therefore calls <see cref="WakeIfStalled"/>: when calls have waited with runners idle and none was taken over
-/// a few of its looks, it wakes one more that has a thread of its own. <c>_takes</c> (written by takers) and
-/// <c>_stallMark</c>, <c>_stallLooks</c> and <c>_stallPatience</c> (written by the watcher's one thread only) are its
-/// bookkeeping, under the lock.</para>
+/// a few of its looks, it wakes one more that has a thread of its own. Its bookkeeping: <c>_takes</c> (under the lock,
+/// read atomically without it), and <c>_stallMark</c>, <c>_stallLooks</c> and <c>_stallPatience</c> (the watcher's
+/// one thread only, no lock).</para>
 /// <para><b>Capacity.</b> When bounded, <c>_room</c> counts the free places among calls queued and not started. A
 /// new call takes a place before it is queued and gives it back if refused; a worker gives a place back when it
 /// first takes a call that holds one. Calls put back after a fault are queued without a place: they were accepted
@@ -85,10 +85,10 @@ internal sealed class WorkQueue<TIn>
     private int _inFlight;
     private long _requeues;
 
-    // The watcher's view of a stall (WakeIfStalled), under _lock: calls taken so far, their count at the watcher's last
-    // look while calls waited with runners idle, the looks since then without a call taken, and how many such looks it
-    // waits for before waking a runner (doubled after each wake that did not help, back to 2 on progress). The last
-    // three are written by the watcher's thread only.
+    // The watcher's view of a stall (WakeIfStalled): calls taken so far (under _lock), their count at the watcher's
+    // last look while calls waited with runners idle, the looks since then without a call taken, and how many such
+    // looks it waits for before waking a runner (doubled after each wake that did not help, back to 2 on progress).
+    // The last three belong to the watcher's one thread: no lock.
     private long _takes;
     private long _stallMark = -1;
     private int _stallLooks;
@@ -684,54 +684,43 @@ internal sealed class WorkQueue<TIn>
     /// </returns>
     public bool WakeIfStalled()
     {
-        if (Count + RetriesQueued == 0)
+        // Looked at without the lock, as hints: on a busy machine the watcher's thread may be preempted while holding
+        // the queue's lock, and every producer and runner would wait for it. The lock is taken only to wake, and what
+        // the hints said is checked again under it. _idle.Count is read racily (an int; a stale value only delays or
+        // spares one look); _takes is written under the lock and read atomically here.
+        bool waiting = !IsClosed && !IsPaused && Count + RetriesQueued > 0 && _idle.Count > 0;
+        long takes = Interlocked.Read(ref _takes);
+        if (!waiting || takes != _stallMark)
         {
-            // Nothing queued (a snapshot; a call queued meanwhile is seen at the next look): the lock is taken only to
-            // forget a stall seen before, and the watcher's thread, the only writer of _stallMark, may read it without.
-            if (_stallMark != -1)
-            {
-                lock (_lock)
-                {
-                    ResetStallLocked(-1);
-                }
-            }
+            // Nothing waits, or calls were taken since the last look: no stall.
+            _stallMark = waiting ? takes : -1;
+            _stallLooks = 0;
+            _stallPatience = 2;
+            return waiting;
+        }
 
-            return false;
+        if (++_stallLooks < _stallPatience)
+        {
+            return _stallPatience <= 8;
         }
 
         IWorkTaker<TIn>? wake = null;
-        bool waiting;
         lock (_lock)
         {
-            waiting = _closed.Value == 0 && (!_paused || _probes > 0) && _count + _retries.Count > 0 && _idle.Count > 0;
-            if (!waiting || _takes != _stallMark)
-            {
-                // Nothing waits, or calls were taken since the last look: no stall.
-                ResetStallLocked(waiting ? _takes : -1);
-            }
-            else if (++_stallLooks >= _stallPatience)
+            if (_closed.Value == 0 && !_paused && _count + _retries.Count > 0 && _takes == takes)
             {
                 wake = PopIdleWithOwnThread();
                 if (wake is not null)
                 {
                     Interlocked.Increment(ref _searching);
                 }
-
-                _stallLooks = 0;
-                _stallPatience = Math.Min(_stallPatience * 2, 128);
             }
         }
 
-        wake?.Signal.Release();
-        return waiting && _stallPatience <= 8;
-    }
-
-    // Under the lock: no stall seen (yet).
-    private void ResetStallLocked(long mark)
-    {
-        _stallMark = mark;
         _stallLooks = 0;
-        _stallPatience = 2;
+        _stallPatience = Math.Min(_stallPatience * 2, 128);
+        wake?.Signal.Release();
+        return _stallPatience <= 8;
     }
 
     /// <summary>Under the lock: pops the topmost idle runner that has a thread of its own, if any, keeping the others' order.</summary>
