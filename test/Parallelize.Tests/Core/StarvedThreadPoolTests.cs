@@ -92,18 +92,7 @@ public sealed class StarvedThreadPoolTests
             });
         await pool.GetExecutorsAsync();
 
-        bool waited;
-        bool probeRan;
-        using (var starvation = new ThreadPoolStarvation())
-        {
-            for (int i = 0; i < Inputs; i++)
-            {
-                pool.Invoke(i);
-            }
-
-            waited = pool.Wait(Timeouts.Hang);
-            probeRan = starvation.ProbeRan;
-        }
+        (bool waited, bool probeRan) = InvokeAndWaitStarved(pool, Inputs);
 
         Assert.False(probeRan, "the thread pool was not starved throughout, so the test proves nothing");
         Assert.True(waited, $"Wait did not return while the thread pool was starved: a restart waited for it. {pool.GetProgress()} calls {calls} restarts {pool.Restarts}");
@@ -191,6 +180,20 @@ public sealed class StarvedThreadPoolTests
         Assert.Equal([0, 1, 2], pool.Results.Where(input => input < 100).Order());
     }
 
+    /// <summary>Invokes inputs 0 to <paramref name="calls"/> − 1 and waits for them, on this thread, with the thread pool starved.</summary>
+    /// <returns>Whether the wait ended within the guard, and whether the starvation's probe ran (it did not hold).</returns>
+    private static (bool Waited, bool ProbeRan) InvokeAndWaitStarved(Parallelize<int, int> pool, int calls)
+    {
+        using var starvation = new ThreadPoolStarvation();
+        for (int i = 0; i < calls; i++)
+        {
+            pool.Invoke(i);
+        }
+
+        bool waited = pool.Wait(Timeouts.Hang);
+        return (waited, starvation.ProbeRan);
+    }
+
     /// <summary>Waits (polling, on the calling thread) until a thread is blocked: a runner parked on its signal.</summary>
     private static bool BlocksSoon(Thread thread)
     {
@@ -229,18 +232,7 @@ public sealed class StarvedThreadPoolTests
             });
         await pool.GetExecutorsAsync();
 
-        bool waited;
-        bool probeRan;
-        using (var starvation = new ThreadPoolStarvation())
-        {
-            for (int i = 0; i < Calls; i++)
-            {
-                pool.Invoke(i);
-            }
-
-            waited = pool.Wait(Timeouts.Hang);
-            probeRan = starvation.ProbeRan;
-        }
+        (bool waited, bool probeRan) = InvokeAndWaitStarved(pool, Calls);
 
         Assert.False(probeRan, "the thread pool was not starved throughout, so the test proves nothing");
         Assert.True(waited, $"Wait did not return while the thread pool was starved: {pool.GetProgress()}");
